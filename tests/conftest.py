@@ -1,0 +1,116 @@
+"""Fixtures: the app and its clients, a real redis-server, real server processes."""
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.support import (
+    TEST_JWT_SECRET_KEY,
+    TEST_SECRET_KEY,
+    ApiUser,
+    LiveServer,
+    RedisServer,
+    server_env,
+)
+from watchparty import create_app
+from watchparty.extensions import db
+
+
+@pytest.fixture
+def app(tmp_path):
+    """An app on a fresh SQLite file, in threading mode, with CSRF on."""
+    app = create_app(
+        {
+            "TESTING": True,
+            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'test.sqlite3'}",
+            "SECRET_KEY": TEST_SECRET_KEY,
+            "JWT_SECRET_KEY": TEST_JWT_SECRET_KEY,
+            "ASYNC_MODE": "threading",
+            "REDIS_URL": None,
+        }
+    )
+    with app.app_context():
+        db.create_all()
+    yield app
+    with app.app_context():
+        db.session.remove()
+        db.engine.dispose()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+@pytest.fixture(scope="session")
+def redis_server(tmp_path_factory) -> Iterator[RedisServer]:
+    """One real redis-server for the session; tests get it flushed."""
+    server = RedisServer(tmp_path_factory.mktemp("redis")).start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def redis_url(redis_server) -> str:
+    """The shared redis-server's URL, emptied before the test."""
+    if not redis_server.answers():
+        redis_server.start()
+    redis_server.client().flushall()
+    return redis_server.url
+
+
+@pytest.fixture
+def own_redis(tmp_path) -> Iterator[RedisServer]:
+    """A redis-server of this test's own, for tests that kill or restart it."""
+    server = RedisServer(tmp_path).start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def database_url(tmp_path) -> str:
+    """A fresh SQLite file shared by this test's server processes."""
+    return f"sqlite:///{tmp_path / 'shared.sqlite3'}"
+
+
+@pytest.fixture
+def start_server(tmp_path, database_url) -> Iterator[Callable[..., LiveServer]]:
+    """Start `python wsgi.py` processes sharing one database; all stopped after the test."""
+    servers: list[LiveServer] = []
+
+    def start(redis_url: str | None = None, **settings) -> LiveServer:
+        env = server_env(database_url, redis_url, **settings)
+        server = LiveServer(env=env, log_path=Path(tmp_path) / f"server-{len(servers)}.log")
+        servers.append(server)
+        return server.start()
+
+    yield start
+    for server in servers:
+        server.stop()
+
+
+@pytest.fixture(scope="module")
+def live_server(tmp_path_factory, redis_server) -> Iterator[LiveServer]:
+    """One real server process with a real Redis, shared by a test module."""
+    workdir = tmp_path_factory.mktemp("live")
+    env = server_env(f"sqlite:///{workdir / 'live.sqlite3'}", redis_server.url)
+    server = LiveServer(env=env, log_path=workdir / "server.log").start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def make_user(live_server) -> Callable[..., ApiUser]:
+    """Make HTTP users of live_server; make_user(register=False) for an anonymous one."""
+
+    def make(base_url: str | None = None, register: bool = True, **fields) -> ApiUser:
+        user = ApiUser(base_url or live_server.url)
+        return user.register(**fields) if register else user
+
+    return make

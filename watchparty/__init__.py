@@ -1,0 +1,85 @@
+"""The watchparty application factory."""
+
+import logging
+import os
+
+from flask import Flask
+
+from watchparty import config as settings
+from watchparty.extensions import csrf, db, jwt, limiter, login_manager, migrate, realtime, socketio
+from watchparty.realtime import keys
+
+
+def create_app(test_config: dict | None = None) -> Flask:
+    """Create and configure the watchparty application."""
+    app = Flask(__name__, instance_relative_config=True)
+    os.makedirs(app.instance_path, exist_ok=True)
+    load_config(app, test_config)
+    configure_logging(app)
+    register_extensions(app)
+    register_blueprints(app)
+    register_error_handlers(app)
+    register_commands(app)
+    return app
+
+
+def load_config(app: Flask, test_config: dict | None) -> None:
+    """Apply defaults, then the environment, then test overrides (SPEC R4)."""
+    app.config.from_mapping(settings.DEFAULTS)
+    app.config.from_mapping(settings.settings_from_env())
+    if test_config:
+        app.config.from_mapping(test_config)
+    settings.finalize(app.config, app.instance_path)
+
+
+def configure_logging(app: Flask) -> None:
+    """Log at INFO to stderr unless the host application configured logging."""
+    if not logging.getLogger().handlers:
+        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+
+def register_extensions(app: Flask) -> None:
+    """Bind every extension object to the app."""
+    from watchparty.database import configure_engine_events
+
+    db.init_app(app)
+    with app.app_context():
+        configure_engine_events(db.engine)
+    migrate.init_app(app, db, directory=os.path.join(os.path.dirname(app.root_path), "migrations"))
+    login_manager.init_app(app)
+    jwt.init_app(app)
+    csrf.init_app(app)
+    app.config.setdefault("RATELIMIT_STORAGE_URI", app.config.get("REDIS_URL") or "memory://")
+    app.config.setdefault("RATELIMIT_KEY_PREFIX", keys.LIMITER_PREFIX)
+    app.config.setdefault("RATELIMIT_HEADERS_ENABLED", True)
+    limiter.init_app(app)
+    realtime.init_app(app)
+    socketio.init_app(
+        app,
+        async_mode=app.config["ASYNC_MODE"],
+        message_queue=app.config.get("REDIS_URL"),
+        cors_allowed_origins=app.config.get("CORS_ALLOWED_ORIGINS"),
+    )
+
+
+def register_blueprints(app: Flask) -> None:
+    """Mount the HTTP API blueprints."""
+    from watchparty.auth.routes import bp as auth_bp
+    from watchparty.health import bp as health_bp
+
+    app.register_blueprint(auth_bp)
+    app.register_blueprint(health_bp)
+
+
+def register_error_handlers(app: Flask) -> None:
+    """Answer every failure under /api/ as JSON (SPEC R10)."""
+    from watchparty.errors import init_app
+
+    init_app(app)
+
+
+def register_commands(app: Flask) -> None:
+    """Add the project's CLI commands (SPEC R5)."""
+    from watchparty.cli import init_app
+
+    init_app(app)

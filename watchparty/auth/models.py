@@ -1,0 +1,45 @@
+"""User accounts."""
+
+from datetime import datetime
+
+from flask_login import UserMixin
+from sqlalchemy import String
+from sqlalchemy.orm import Mapped, mapped_column
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from watchparty.database import UTCDateTime, utcnow
+from watchparty.extensions import db
+
+
+class User(UserMixin, db.Model):
+    """A person who can host or join rooms."""
+
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254))
+    email_key: Mapped[str] = mapped_column(String(254), unique=True, index=True)
+    display_name: Mapped[str] = mapped_column(String(40))
+    password_hash: Mapped[str] = mapped_column(String(255))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    def set_password(self, password: str) -> None:
+        """Store a salted hash of the password."""
+        self.password_hash = generate_password_hash(password)
+
+    def check_password(self, password: str) -> bool:
+        """Return True if the password matches the stored hash."""
+        return check_password_hash(self.password_hash, password)
+
+    def to_dict(self) -> dict:
+        """The User shape of SPEC R16, for the user themself."""
+        return {"id": self.id, "email": self.email, "display_name": self.display_name}
+
+    def to_public_dict(self) -> dict:
+        """How other users see this user: no email."""
+        return {"id": self.id, "display_name": self.display_name}
+
+
+def email_key(email: str) -> str:
+    """Return the case-insensitive form of an email address."""
+    return email.strip().casefold()

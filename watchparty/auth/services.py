@@ -1,0 +1,50 @@
+"""Account rules: registration, credentials and socket tokens."""
+
+from flask import current_app
+from flask_jwt_extended import create_access_token
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from watchparty.auth.models import User, email_key
+from watchparty.errors import ApiError
+from watchparty.extensions import db
+
+
+class EmailTaken(ApiError):
+    def __init__(self):
+        super().__init__(
+            409, "conflict", "An account with this email already exists.", {"email": "already registered"}
+        )
+
+
+def register_user(email: str, password: str, display_name: str) -> User:
+    """Create an account; EmailTaken if the email is in use in any case."""
+    user = User(email=email.strip(), email_key=email_key(email), display_name=display_name)
+    user.set_password(password)
+    db.session.add(user)
+    try:
+        db.session.commit()
+    except IntegrityError:
+        db.session.rollback()
+        raise EmailTaken() from None
+    return user
+
+
+def authenticate(email: str, password: str) -> User | None:
+    """Return the user with these credentials, or None (same for any failure)."""
+    user = db.session.scalar(select(User).where(User.email_key == email_key(email)))
+    if user is None or not user.check_password(password):
+        return None
+    return user
+
+
+def load_user(user_id: int) -> User | None:
+    """Return the user with this id, or None."""
+    return db.session.get(User, user_id)
+
+
+def issue_socket_token(user: User) -> dict:
+    """Mint the JWT a Socket.IO client presents (SPEC R16, R30)."""
+    expires_in = int(current_app.config["JWT_ACCESS_TOKEN_EXPIRES"])
+    token = create_access_token(identity=str(user.id))
+    return {"access_token": token, "token_type": "Bearer", "expires_in": expires_in}

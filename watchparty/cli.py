@@ -1,0 +1,34 @@
+"""Operator commands: `flask --app wsgi create-user`, `expire-rooms` (SPEC R5)."""
+
+import click
+from flask import Flask
+from flask.cli import with_appcontext
+from pydantic import ValidationError
+
+from watchparty.auth import services as auth_services
+from watchparty.auth.schemas import RegisterBody
+from watchparty.errors import ApiError, validation_fields
+
+
+@click.command("create-user")
+@click.argument("email")
+@click.option("--password", required=True, help="At least 8 characters.")
+@click.option("--display-name", default=None, help="1-40 characters; defaults to the email's local part.")
+@with_appcontext
+def create_user_command(email: str, password: str, display_name: str | None) -> None:
+    """Create an account from the command line."""
+    name = display_name if display_name is not None else email.split("@", 1)[0][:40]
+    try:
+        body = RegisterBody.model_validate({"email": email, "password": password, "display_name": name})
+        user = auth_services.register_user(body.email, body.password, body.display_name)
+    except ValidationError as exc:
+        problems = "; ".join(f"{field}: {msg}" for field, msg in validation_fields(exc).items())
+        raise click.ClickException(f"invalid input: {problems}") from None
+    except ApiError as exc:
+        raise click.ClickException(exc.message) from None
+    click.echo(f"created user {user.id} <{user.email}>")
+
+
+def init_app(app: Flask) -> None:
+    """Register the commands with the app's CLI."""
+    app.cli.add_command(create_user_command)

@@ -1,0 +1,134 @@
+"""The realtime-store interface: soft, rebuildable state shared by server processes."""
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+
+
+class RealtimeUnavailable(Exception):
+    """The realtime store did not answer."""
+
+
+@dataclass(frozen=True)
+class SocketRecord:
+    """One connected socket as the store remembers it."""
+
+    sid: str
+    room_code: str
+    user_id: int
+    process_id: str
+
+
+@dataclass(frozen=True)
+class SocketRemoval:
+    """What removing one socket changed."""
+
+    room_code: str
+    user_id: int
+    was_last_of_user: bool
+
+
+class RealtimeStore(ABC):
+    """Presence, grace keys, counters, recent chat, playback cache and heartbeats.
+
+    Every method is atomic on its own (one Lua script, pipeline or lock), so
+    several server processes can call them at once. Methods raise
+    RealtimeUnavailable when the backend does not answer.
+    """
+
+    is_shared: bool = False  # True when other processes see the same state
+
+    @abstractmethod
+    def ping(self) -> bool:
+        """Return True when the store answers."""
+
+    # presence --------------------------------------------------------------
+    @abstractmethod
+    def add_socket(self, record: SocketRecord) -> bool:
+        """Record a socket; return True if it is the user's first in the room.
+
+        Idempotent: a sid already recorded changes nothing and returns False.
+        """
+
+    @abstractmethod
+    def remove_socket(self, process_id: str, sid: str) -> SocketRemoval | None:
+        """Forget a socket; None when it was not recorded (closed room, swept)."""
+
+    @abstractmethod
+    def viewer_count(self, code: str) -> int:
+        """Return the number of distinct users with a socket in the room."""
+
+    @abstractmethod
+    def viewer_counts(self, codes: list[str]) -> dict[str, int]:
+        """Return viewer_count for several rooms in one round trip."""
+
+    @abstractmethod
+    def present_user_ids(self, code: str) -> list[int]:
+        """Return the ids of the users with a socket in the room."""
+
+    @abstractmethod
+    def room_sids(self, code: str) -> list[str]:
+        """Return the sids recorded in the room."""
+
+    # process liveness --------------------------------------------------------
+    @abstractmethod
+    def beat(self, process_id: str, now: float) -> bool:
+        """Record that the process is alive; True if its record was missing."""
+
+    @abstractmethod
+    def silent_processes(self, older_than: float) -> list[str]:
+        """Return the processes whose last beat is older than the given time."""
+
+    @abstractmethod
+    def claim_dead_process(self, process_id: str) -> list[SocketRecord] | None:
+        """Take a dead process's heartbeat; its sockets to the one caller that won, else None."""
+
+    @abstractmethod
+    def forget_process(self, process_id: str) -> None:
+        """Drop a process's heartbeat and socket table (clean shutdown)."""
+
+    # grace -------------------------------------------------------------------
+    @abstractmethod
+    def start_grace(self, code: str, seconds: float) -> None:
+        """Set the room's grace key with a TTL (SPEC R40)."""
+
+    @abstractmethod
+    def grace_active(self, code: str) -> bool:
+        """Return True while the room's grace key exists."""
+
+    @abstractmethod
+    def end_grace(self, code: str) -> bool:
+        """Delete the grace key; True if it existed (SPEC R41)."""
+
+    # chat --------------------------------------------------------------------
+    @abstractmethod
+    def count_chat_message(self, code: str, user_id: int, window_seconds: float) -> int:
+        """Count a message in the user's rate window and return the count (SPEC R53)."""
+
+    @abstractmethod
+    def claim_chat_text(self, code: str, user_id: int, digest: str, seconds: float) -> bool:
+        """Mark a normalised text as sent; False if it was already marked (SPEC R54)."""
+
+    @abstractmethod
+    def push_chat(self, code: str, message: dict, keep: int) -> None:
+        """Append a message to the room's recent chat, keeping the newest `keep`."""
+
+    @abstractmethod
+    def recent_chat(self, code: str, count: int) -> list[dict]:
+        """Return up to `count` newest messages, oldest first."""
+
+    # playback cache ------------------------------------------------------------
+    @abstractmethod
+    def cache_playback(self, code: str, snapshot: dict) -> bool:
+        """Store the snapshot only if its version is newer than the cached one."""
+
+    @abstractmethod
+    def cached_playback(self, code: str) -> dict | None:
+        """Return the cached snapshot, or None."""
+
+    # closing -------------------------------------------------------------------
+    @abstractmethod
+    def forget_room(self, code: str) -> list[SocketRecord]:
+        """Remove every key of the room and its sockets from the process tables.
+
+        Returns the sockets that were recorded, so the caller can close them.
+        """

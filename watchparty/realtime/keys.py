@@ -1,0 +1,50 @@
+"""Every Redis key name the project uses, in one place."""
+
+LIMITER_PREFIX = "limiter"
+PROCESS_HEARTBEATS = "proc:heartbeats"
+EXPIRE_SWEEP_LOCK = "lock:expire-rooms"
+
+
+def room_prefix(code: str) -> str:
+    """Return the prefix shared by every key that belongs to one room."""
+    return f"room:{code}:"
+
+
+def room_presence(code: str) -> str:
+    """Hash user_id -> number of that user's sockets in the room."""
+    return f"room:{code}:presence"
+
+
+def room_sockets(code: str) -> str:
+    """Hash sid -> "process_id|user_id" for every socket in the room."""
+    return f"room:{code}:sockets"
+
+
+def room_grace(code: str) -> str:
+    """Grace marker; its TTL alone times the host's grace (SPEC R40, R42)."""
+    return f"room:{code}:grace"
+
+
+def room_playback(code: str) -> str:
+    """Cached playback snapshot (JSON), written only when its version is newer."""
+    return f"room:{code}:playback"
+
+
+def room_chat(code: str) -> str:
+    """List of the room's recent chat messages (JSON), oldest first."""
+    return f"room:{code}:chat"
+
+
+def chat_rate(code: str, user_id: int) -> str:
+    """Counter of one user's chat messages in the current rate window (SPEC R53)."""
+    return f"room:{code}:chat-rate:{user_id}"
+
+
+def chat_duplicate(code: str, user_id: int, digest: str) -> str:
+    """Marker of a recently sent normalised chat text (SPEC R54)."""
+    return f"room:{code}:chat-dup:{user_id}:{digest}"
+
+
+def process_sockets(process_id: str) -> str:
+    """Hash sid -> "room_code|user_id" for every socket held by one server process."""
+    return f"proc:{process_id}:sockets"

@@ -1,0 +1,358 @@
+"""The realtime store on Redis, shared by every server process."""
+
+import functools
+import json
+import re
+
+import redis
+from redis.backoff import NoBackoff
+from redis.exceptions import RedisError
+from redis.retry import Retry
+
+from watchparty.realtime import keys
+from watchparty.realtime.base import (
+    RealtimeStore,
+    RealtimeUnavailable,
+    SocketRecord,
+    SocketRemoval,
+)
+
+# A compare-and-set only fails when another process changed the same entries in between.
+_CAS_ATTEMPTS = 16
+_CHANGED = object()
+
+_ADD_SOCKET = """
+-- KEYS: process table, room sockets, room presence
+-- ARGV: sid, "code|user_id", "process_id|user_id", user_id
+if redis.call("HEXISTS", KEYS[1], ARGV[1]) == 1 then return 0 end
+redis.call("HSET", KEYS[1], ARGV[1], ARGV[2])
+redis.call("HSET", KEYS[2], ARGV[1], ARGV[3])
+if redis.call("HINCRBY", KEYS[3], ARGV[4], 1) == 1 then return 1 end
+return 0
+"""
+
+_DROP_SOCKETS = """
+-- KEYS[1]: process table; KEYS[2i], KEYS[2i+1]: room sockets and presence of socket i
+-- ARGV[1]: expected table size or ""; ARGV[3i-1..3i+1]: sid, expected entry, user_id
+-- Returns false when the table no longer matches, else one "was last" flag per socket.
+local n = (#ARGV - 1) / 3
+if ARGV[1] ~= "" and redis.call("HLEN", KEYS[1]) ~= tonumber(ARGV[1]) then return false end
+for i = 1, n do
+  if redis.call("HGET", KEYS[1], ARGV[3 * i - 1]) ~= ARGV[3 * i] then return false end
+end
+local last = {}
+for i = 1, n do
+  local sid, user = ARGV[3 * i - 1], ARGV[3 * i + 1]
+  local presence = KEYS[2 * i + 1]
+  redis.call("HDEL", KEYS[1], sid)
+  redis.call("HDEL", KEYS[2 * i], sid)
+  local left = redis.call("HINCRBY", presence, user, -1)
+  if left <= 0 then redis.call("HDEL", presence, user) end
+  last[i] = left <= 0 and 1 or 0
+end
+return last
+"""
+
+_CLAIM_PROCESS = """
+-- KEYS: heartbeats, process table; ARGV: process_id
+if redis.call("ZREM", KEYS[1], ARGV[1]) == 0 then return false end
+return redis.call("HGETALL", KEYS[2])
+"""
+
+_FORGET_ROOM = """
+-- KEYS[1]: room sockets; KEYS[1+i]: process table of socket i; the rest: keys to delete
+-- ARGV[1]: number of sockets n; ARGV[2i], ARGV[2i+1]: sid and entry of socket i
+local n = tonumber(ARGV[1])
+if redis.call("HLEN", KEYS[1]) ~= n then return 0 end
+for i = 1, n do
+  if redis.call("HGET", KEYS[1], ARGV[2 * i]) ~= ARGV[2 * i + 1] then return 0 end
+end
+for i = 1, n do redis.call("HDEL", KEYS[1 + i], ARGV[2 * i]) end
+redis.call("DEL", KEYS[1])
+for i = n + 2, #KEYS do redis.call("DEL", KEYS[i]) end
+return 1
+"""
+
+_COUNT_IN_WINDOW = """
+-- KEYS: counter; ARGV: window in milliseconds
+local count = redis.call("INCR", KEYS[1])
+if count == 1 then redis.call("PEXPIRE", KEYS[1], ARGV[1]) end
+return count
+"""
+
+_CACHE_PLAYBACK = """
+-- KEYS: cached snapshot; ARGV: snapshot JSON, its version
+local cached = redis.call("GET", KEYS[1])
+local version = cached and tonumber(cjson.decode(cached).version)
+if version and version >= tonumber(ARGV[2]) then return 0 end
+redis.call("SET", KEYS[1], ARGV[1])
+return 1
+"""
+
+
+def _translated(method):
+    """Turn every Redis or socket error raised by the method into RealtimeUnavailable."""
+
+    @functools.wraps(method)
+    def wrapper(*args, **kwargs):
+        try:
+            return method(*args, **kwargs)
+        except (RedisError, OSError) as exc:
+            raise RealtimeUnavailable(str(exc)) from exc
+
+    return wrapper
+
+
+def _milliseconds(seconds: float) -> int:
+    """Return a TTL in whole milliseconds, at least one."""
+    return max(1, round(seconds * 1000))
+
+
+def _split(entry: str) -> tuple[str, int]:
+    """Split a "head|user_id" table entry."""
+    head, _, user_id = entry.rpartition("|")
+    return head, int(user_id)
+
+
+def _glob_escape(text: str) -> str:
+    """Escape the characters SCAN MATCH treats as a pattern."""
+    return re.sub(r"([\\*?\[\]])", r"\\\1", text)
+
+
+def _drop_call(table_key: str, entries: dict[str, str], size: int | None):
+    """Build the keys and args of _DROP_SOCKETS for some entries of one process table."""
+    script_keys = [table_key]
+    args: list = ["" if size is None else size]
+    for sid, entry in entries.items():
+        code, user_id = _split(entry)
+        script_keys += [keys.room_sockets(code), keys.room_presence(code)]
+        args += [sid, entry, user_id]
+    return script_keys, args
+
+
+class RedisStore(RealtimeStore):
+    """RealtimeStore on Redis: one Lua script or MULTI per method, so processes can share it."""
+
+    is_shared = True
+
+    def __init__(self, client: redis.Redis) -> None:
+        self._client = client
+        self._add_socket = client.register_script(_ADD_SOCKET)
+        self._drop_sockets = client.register_script(_DROP_SOCKETS)
+        self._claim_process = client.register_script(_CLAIM_PROCESS)
+        self._forget_room = client.register_script(_FORGET_ROOM)
+        self._count_in_window = client.register_script(_COUNT_IN_WINDOW)
+        self._cache_playback = client.register_script(_CACHE_PLAYBACK)
+
+    @classmethod
+    def from_url(cls, url: str) -> "RedisStore":
+        """Build a store whose calls fail fast while Redis is down."""
+        client = redis.Redis.from_url(
+            url,
+            decode_responses=True,
+            socket_connect_timeout=0.5,
+            socket_timeout=2,
+            health_check_interval=0,
+            retry=Retry(NoBackoff(), 1),
+        )
+        return cls(client)
+
+    @property
+    def client(self) -> redis.Redis:
+        """Return the underlying redis-py client."""
+        return self._client
+
+    def ping(self) -> bool:
+        """Return True when Redis answers PING."""
+        try:
+            return bool(self._client.ping())
+        except Exception:
+            return False
+
+    def _until_settled(self, attempt, *args):
+        """Repeat a compare-and-set attempt until no other writer changed its entries."""
+        for _ in range(_CAS_ATTEMPTS):
+            result = attempt(*args)
+            if result is not _CHANGED:
+                return result
+        raise RealtimeUnavailable("the realtime store kept changing during a compare-and-set")
+
+    # presence --------------------------------------------------------------
+    @_translated
+    def add_socket(self, record: SocketRecord) -> bool:
+        """Record a socket in its process table and its room; True for the user's first."""
+        script_keys = [
+            keys.process_sockets(record.process_id),
+            keys.room_sockets(record.room_code),
+            keys.room_presence(record.room_code),
+        ]
+        args = [
+            record.sid,
+            f"{record.room_code}|{record.user_id}",
+            f"{record.process_id}|{record.user_id}",
+            record.user_id,
+        ]
+        return self._add_socket(keys=script_keys, args=args) == 1
+
+    @_translated
+    def remove_socket(self, process_id: str, sid: str) -> SocketRemoval | None:
+        """Forget a socket; None when its process table does not hold it."""
+        return self._until_settled(self._remove_socket_once, process_id, sid)
+
+    def _remove_socket_once(self, process_id: str, sid: str):
+        table_key = keys.process_sockets(process_id)
+        entry = self._client.hget(table_key, sid)
+        if entry is None:
+            return None
+        flags = self._drop_sockets(*_drop_call(table_key, {sid: entry}, None))
+        if flags is None:
+            return _CHANGED
+        code, user_id = _split(entry)
+        return SocketRemoval(room_code=code, user_id=user_id, was_last_of_user=flags[0] == 1)
+
+    @_translated
+    def viewer_count(self, code: str) -> int:
+        """Return the number of distinct users present in the room."""
+        return self._client.hlen(keys.room_presence(code))
+
+    @_translated
+    def viewer_counts(self, codes: list[str]) -> dict[str, int]:
+        """Return viewer_count for several rooms in one pipeline."""
+        if not codes:
+            return {}
+        pipe = self._client.pipeline(transaction=False)
+        for code in codes:
+            pipe.hlen(keys.room_presence(code))
+        return dict(zip(codes, pipe.execute(), strict=True))
+
+    @_translated
+    def present_user_ids(self, code: str) -> list[int]:
+        """Return the ids of the users present in the room."""
+        return sorted(int(user_id) for user_id in self._client.hkeys(keys.room_presence(code)))
+
+    @_translated
+    def room_sids(self, code: str) -> list[str]:
+        """Return the sids recorded in the room."""
+        return self._client.hkeys(keys.room_sockets(code))
+
+    # process liveness --------------------------------------------------------
+    @_translated
+    def beat(self, process_id: str, now: float) -> bool:
+        """Refresh the heartbeat; True if it was missing (Redis restarted or we were swept)."""
+        return self._client.zadd(keys.PROCESS_HEARTBEATS, {process_id: now}) == 1
+
+    @_translated
+    def silent_processes(self, older_than: float) -> list[str]:
+        """Return the processes whose last beat is strictly older than the given time."""
+        return self._client.zrangebyscore(keys.PROCESS_HEARTBEATS, "-inf", f"({older_than!r}")
+
+    @_translated
+    def claim_dead_process(self, process_id: str) -> list[SocketRecord] | None:
+        """Claim a dead process by removing its heartbeat; its sockets to the one winner.
+
+        The process table is returned but left in place: the winner replays a real
+        disconnect for each record through remove_socket(process_id, sid), which
+        empties the table. Returns None when another caller claimed it first.
+        """
+        script_keys = [keys.PROCESS_HEARTBEATS, keys.process_sockets(process_id)]
+        flat = self._claim_process(keys=script_keys, args=[process_id])
+        if flat is None:
+            return None
+        records = []
+        for sid, entry in zip(flat[::2], flat[1::2], strict=True):
+            code, user_id = _split(entry)
+            records.append(SocketRecord(sid, code, user_id, process_id))
+        return records
+
+    @_translated
+    def forget_process(self, process_id: str) -> None:
+        """Drop the heartbeat and every socket of the process, in one transaction."""
+        self._until_settled(self._forget_process_once, process_id)
+
+    def _forget_process_once(self, process_id: str):
+        table_key = keys.process_sockets(process_id)
+        table = self._client.hgetall(table_key)
+        pipe = self._client.pipeline(transaction=True)
+        pipe.zrem(keys.PROCESS_HEARTBEATS, process_id)
+        script_keys, args = _drop_call(table_key, table, len(table))
+        self._drop_sockets(keys=script_keys, args=args, client=pipe)
+        _, flags = pipe.execute()
+        return None if flags is not None else _CHANGED
+
+    # grace -------------------------------------------------------------------
+    @_translated
+    def start_grace(self, code: str, seconds: float) -> None:
+        """Set the room's grace key; its TTL alone times the grace."""
+        self._client.set(keys.room_grace(code), "1", px=_milliseconds(seconds))
+
+    @_translated
+    def grace_active(self, code: str) -> bool:
+        """Return True while the grace key exists."""
+        return self._client.exists(keys.room_grace(code)) == 1
+
+    @_translated
+    def end_grace(self, code: str) -> bool:
+        """Delete the grace key; True if it existed."""
+        return self._client.delete(keys.room_grace(code)) == 1
+
+    # chat --------------------------------------------------------------------
+    @_translated
+    def count_chat_message(self, code: str, user_id: int, window_seconds: float) -> int:
+        """Count a message; the window starts with the first message and ends by TTL."""
+        script_keys = [keys.chat_rate(code, user_id)]
+        return self._count_in_window(keys=script_keys, args=[_milliseconds(window_seconds)])
+
+    @_translated
+    def claim_chat_text(self, code: str, user_id: int, digest: str, seconds: float) -> bool:
+        """Mark a text as sent for some seconds; False if it was already marked."""
+        key = keys.chat_duplicate(code, user_id, digest)
+        return bool(self._client.set(key, "1", nx=True, px=_milliseconds(seconds)))
+
+    @_translated
+    def push_chat(self, code: str, message: dict, keep: int) -> None:
+        """Append a message and trim the list to the newest `keep`, in one MULTI."""
+        key = keys.room_chat(code)
+        pipe = self._client.pipeline(transaction=True)
+        pipe.rpush(key, json.dumps(message))
+        pipe.ltrim(key, -keep, -1)
+        pipe.execute()
+
+    @_translated
+    def recent_chat(self, code: str, count: int) -> list[dict]:
+        """Return up to `count` newest messages, oldest first."""
+        if count <= 0:
+            return []
+        return [json.loads(item) for item in self._client.lrange(keys.room_chat(code), -count, -1)]
+
+    # playback cache ------------------------------------------------------------
+    @_translated
+    def cache_playback(self, code: str, snapshot: dict) -> bool:
+        """Store the snapshot only if its version is newer than the cached one."""
+        args = [json.dumps(snapshot), snapshot["version"]]
+        return self._cache_playback(keys=[keys.room_playback(code)], args=args) == 1
+
+    @_translated
+    def cached_playback(self, code: str) -> dict | None:
+        """Return the cached snapshot, or None."""
+        cached = self._client.get(keys.room_playback(code))
+        return None if cached is None else json.loads(cached)
+
+    # closing -------------------------------------------------------------------
+    @_translated
+    def forget_room(self, code: str) -> list[SocketRecord]:
+        """Delete every key of the room and take its sockets out of their process tables."""
+        return self._until_settled(self._forget_room_once, code)
+
+    def _forget_room_once(self, code: str):
+        sockets_key = keys.room_sockets(code)
+        pattern = _glob_escape(keys.room_prefix(code)) + "*"
+        doomed = set(self._client.scan_iter(match=pattern, count=200)) - {sockets_key}
+        entries = self._client.hgetall(sockets_key)
+        records, tables, args = [], [], [len(entries)]
+        for sid, entry in entries.items():
+            process_id, user_id = _split(entry)
+            records.append(SocketRecord(sid, code, user_id, process_id))
+            tables.append(keys.process_sockets(process_id))
+            args += [sid, entry]
+        done = self._forget_room(keys=[sockets_key, *tables, *doomed], args=args)
+        return records if done == 1 else _CHANGED

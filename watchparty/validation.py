@@ -1,0 +1,45 @@
+"""Request bodies: JSON or HTML form, validated by pydantic models."""
+
+from typing import TypeVar
+
+from flask import request
+from pydantic import BaseModel, ConfigDict
+
+from watchparty.errors import ApiError
+
+ModelT = TypeVar("ModelT", bound=BaseModel)
+
+
+class Body(BaseModel):
+    """Base of every request body: unknown fields are ignored, NaN and infinities refused."""
+
+    model_config = ConfigDict(extra="ignore", allow_inf_nan=False, str_strip_whitespace=False)
+
+
+def request_data() -> dict:
+    """Return the request body as a dict, from JSON or from a form."""
+    if request.is_json:
+        data = request.get_json(silent=True)
+        if data is None and request.get_data():
+            raise ApiError(400, "invalid_json", "The request body is not valid JSON.")
+        if data is None:
+            return {}
+        if not isinstance(data, dict):
+            raise ApiError(
+                400, "validation_error", "The body must be a JSON object.", {"body": "must be an object"}
+            )
+        return data
+    form = request.form.to_dict()
+    form.pop("csrf_token", None)
+    return form
+
+
+def parse_body(model: type[ModelT]) -> ModelT:
+    """Validate the body against a model; JSON is typed strictly, forms are strings."""
+    data = request_data()
+    return model.model_validate(data, strict=request.is_json)
+
+
+def parse_query(model: type[ModelT]) -> ModelT:
+    """Validate the query string against a model."""
+    return model.model_validate(request.args.to_dict())
