@@ -11,6 +11,7 @@ from tests.support import (
     ApiUser,
     LiveServer,
     RedisServer,
+    RoomSocket,
     server_env,
 )
 from watchparty import create_app
@@ -114,3 +115,18 @@ def make_user(live_server) -> Callable[..., ApiUser]:
         return user.register(**fields) if register else user
 
     return make
+
+
+@pytest.fixture
+def open_socket() -> Iterator[Callable[..., RoomSocket]]:
+    """Connect real Socket.IO clients to /room; all disconnected after the test."""
+    sockets: list[RoomSocket] = []
+
+    def connect(base_url: str, token: str | None, room: str | None, **options) -> RoomSocket:
+        socket = RoomSocket(base_url, token, room, **options)
+        sockets.append(socket)
+        return socket.connect()
+
+    yield connect
+    for socket in sockets:
+        socket.disconnect()

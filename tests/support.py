@@ -6,9 +6,11 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import urlencode
 
 import requests
 
@@ -220,3 +222,69 @@ class ApiUser:
         response = self.post("/api/auth/token/")
         assert response.status_code == 200, response.text
         return response.json()["access_token"]
+
+
+class RoomSocket:
+    """A real python-socketio client on the /room namespace that records what it receives."""
+
+    def __init__(self, base_url: str, token: str | None, room: str | None, via_query: bool = False):
+        import socketio
+
+        self.base_url, self.token, self.room, self.via_query = base_url, token, room, via_query
+        self.events: list[tuple[str, object]] = []
+        self.connect_error: dict | None = None
+        self._lock = threading.Lock()
+        self.client = socketio.Client(reconnection=False)
+        self.client.on("*", self._record, namespace="/room")
+        self.client.on("connect_error", self._refused, namespace="/room")
+
+    def _record(self, event, data=None):
+        with self._lock:
+            self.events.append((event, data))
+
+    def _refused(self, data=None):
+        self.connect_error = data
+
+    def connect(self) -> "RoomSocket":
+        values = {k: v for k, v in (("token", self.token), ("room", self.room)) if v is not None}
+        url = self.base_url + ("?" + urlencode(values) if self.via_query else "")
+        auth = None if self.via_query else values
+        self.client.connect(url, namespaces=["/room"], auth=auth, transports=["websocket"], wait_timeout=10)
+        return self
+
+    @property
+    def connected(self) -> bool:
+        return self.client.connected and "/room" in self.client.namespaces
+
+    def received(self, name: str) -> list:
+        with self._lock:
+            return [data for event, data in self.events if event == name]
+
+    def names(self) -> list[str]:
+        with self._lock:
+            return [event for event, _ in self.events]
+
+    def wait_for(self, name: str, predicate=None, timeout: float = 10.0):
+        """Return the first payload of `name` matching predicate, waiting up to timeout."""
+
+        def find():
+            for data in self.received(name):
+                if predicate is None or predicate(data):
+                    return [data]
+            return None
+
+        return wait_until(find, timeout=timeout, message=f"{name} on {self.base_url}; got {self.names()}")[0]
+
+    def emit(self, name: str, data=None) -> None:
+        self.client.emit(name, data, namespace="/room")
+
+    def call(self, name: str, data=None, timeout: float = 10.0):
+        return self.client.call(name, data, namespace="/room", timeout=timeout)
+
+    def clear(self) -> None:
+        with self._lock:
+            self.events.clear()
+
+    def disconnect(self) -> None:
+        if self.client.connected:
+            self.client.disconnect()

@@ -8,6 +8,7 @@ from flask import Flask
 from watchparty import config as settings
 from watchparty.extensions import csrf, db, jwt, limiter, login_manager, migrate, realtime, socketio
 from watchparty.realtime import keys
+from watchparty.realtime.queue import queue_manager
 
 
 def create_app(test_config: dict | None = None) -> Flask:
@@ -20,6 +21,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     register_blueprints(app)
     register_error_handlers(app)
     register_commands(app)
+    register_socket_namespaces()
     return app
 
 
@@ -54,21 +56,30 @@ def register_extensions(app: Flask) -> None:
     app.config.setdefault("RATELIMIT_HEADERS_ENABLED", True)
     limiter.init_app(app)
     realtime.init_app(app)
-    socketio.init_app(
-        app,
-        async_mode=app.config["ASYNC_MODE"],
-        message_queue=app.config.get("REDIS_URL"),
-        cors_allowed_origins=app.config.get("CORS_ALLOWED_ORIGINS"),
-    )
+    socketio_options = {
+        "async_mode": app.config["ASYNC_MODE"],
+        "cors_allowed_origins": app.config.get("CORS_ALLOWED_ORIGINS"),
+    }
+    if app.config.get("REDIS_URL"):
+        socketio_options["client_manager"] = queue_manager(app.config["REDIS_URL"])
+    socketio.init_app(app, **socketio_options)
 
 
 def register_blueprints(app: Flask) -> None:
     """Mount the HTTP API blueprints."""
     from watchparty.auth.routes import bp as auth_bp
     from watchparty.health import bp as health_bp
+    from watchparty.progress.routes import bp as progress_bp
+    from watchparty.providers.routes import bp as providers_bp
+    from watchparty.rooms.routes import bp as rooms_bp
+    from watchparty.web.routes import bp as web_bp
 
     app.register_blueprint(auth_bp)
     app.register_blueprint(health_bp)
+    app.register_blueprint(web_bp)
+    app.register_blueprint(rooms_bp)
+    app.register_blueprint(progress_bp)
+    app.register_blueprint(providers_bp)
 
 
 def register_error_handlers(app: Flask) -> None:
@@ -76,6 +87,13 @@ def register_error_handlers(app: Flask) -> None:
     from watchparty.errors import init_app
 
     init_app(app)
+
+
+def register_socket_namespaces() -> None:
+    """Attach the /room namespace (R30-R64)."""
+    from watchparty.rooms.events import register_namespace
+
+    register_namespace()
 
 
 def register_commands(app: Flask) -> None:

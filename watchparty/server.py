@@ -3,11 +3,14 @@
 import fcntl
 import logging
 import os
+import signal
 
 from flask import Flask
 from flask_migrate import upgrade
 
 from watchparty.extensions import socketio
+from watchparty.realtime.queue import start_listening
+from watchparty.rooms import presence
 
 log = logging.getLogger(__name__)
 
@@ -23,12 +26,32 @@ def apply_migrations(app: Flask) -> None:
             fcntl.flock(lock_file, fcntl.LOCK_UN)
 
 
+def start_background_work(app: Flask) -> None:
+    """Listen on the message queue now, and keep this process's heartbeat (R35)."""
+    if app.config.get("REDIS_URL"):
+        start_listening(socketio.server)
+    socketio.start_background_task(presence.run_heartbeats, app)
+
+
+def stop_on_signal(app: Flask) -> None:
+    """On SIGTERM/SIGINT, let this process's sockets go cleanly, then exit."""
+
+    def shut_down(signum, _frame):
+        log.info("signal %s: releasing sockets and exiting", signum)
+        presence.leave_all_local_sockets(app)
+        logging.shutdown()
+        os._exit(0)
+
+    signal.signal(signal.SIGTERM, shut_down)
+    signal.signal(signal.SIGINT, shut_down)
+
+
 def serve(app: Flask) -> None:
     """Serve HTTP and Socket.IO until stopped."""
     if app.config.get("AUTO_MIGRATE"):
         apply_migrations(app)
-    for start in app.extensions.get("watchparty_on_serve", []):
-        start(app)
+    start_background_work(app)
+    stop_on_signal(app)
     host, port = app.config["HOST"], app.config["PORT"]
     log.info("serving on http://%s:%s (async mode %s)", host, port, socketio.async_mode)
     socketio.run(app, host=host, port=port, log_output=False, allow_unsafe_werkzeug=True)

@@ -1,0 +1,84 @@
+"""Rooms, their participants and their playback state."""
+
+from datetime import datetime
+
+from sqlalchemy import JSON, Boolean, Float, ForeignKey, Integer, String, UniqueConstraint, case, update
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from watchparty.auth.models import User
+from watchparty.database import UTCDateTime, utcnow
+from watchparty.extensions import db
+from watchparty.rooms.lifecycle import RoomState, can_transition
+
+
+class Room(db.Model):
+    """A watch party: one host, one piece of media, a lifecycle state."""
+
+    __tablename__ = "rooms"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(8), unique=True, index=True)
+    title: Mapped[str] = mapped_column(String(100), default="")
+    host_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    is_private: Mapped[bool] = mapped_column(Boolean, default=False)
+    is_chat_enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    state: Mapped[str] = mapped_column(String(10), default=RoomState.CREATED.value, index=True)
+    media: Mapped[dict | None] = mapped_column(JSON, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
+    host_disconnected_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+
+    host: Mapped[User] = relationship(lazy="joined")
+
+    @staticmethod
+    def transition(room_id: int, expected: RoomState, target: RoomState, **values) -> bool:
+        """Move a room from `expected` to `target` if allowed; False if nothing changed (R45).
+
+        One conditional UPDATE, so racing processes change (and announce) a room once.
+        """
+        if not can_transition(expected, target):
+            return False
+        statement = (
+            update(Room)
+            .where(Room.id == room_id, Room.state == expected.value)
+            .values(state=target.value, **values)
+        )
+        changed = db.session.execute(statement).rowcount == 1
+        db.session.commit()
+        return changed
+
+
+class Participant(db.Model):
+    """A user who joined a room (R22); the host is one from creation."""
+
+    __tablename__ = "participants"
+    __table_args__ = (UniqueConstraint("room_id", "user_id", name="uq_participants_room_user"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    room_id: Mapped[int] = mapped_column(ForeignKey("rooms.id", ondelete="CASCADE"), index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    joined_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class Playback(db.Model):
+    """The host-authoritative playback state; `version` only ever goes up (R38, R39).
+
+    `updated_at` is epoch seconds: while playing, the position at time t is
+    position + (t - updated_at), computed in SQL so no process reads then writes.
+    """
+
+    __tablename__ = "playback"
+
+    room_id: Mapped[int] = mapped_column(ForeignKey("rooms.id", ondelete="CASCADE"), primary_key=True)
+    is_playing: Mapped[bool] = mapped_column(Boolean, default=False)
+    position: Mapped[float] = mapped_column(Float, default=0.0)
+    version: Mapped[int] = mapped_column(Integer, default=0)
+    updated_at: Mapped[float] = mapped_column(Float)
+
+
+def current_position_sql(now: float):
+    """SQL for the authoritative position at `now`, from the stored row."""
+    return case(
+        (Playback.is_playing, Playback.position + (now - Playback.updated_at)),
+        else_=Playback.position,
+    )

@@ -1,0 +1,234 @@
+"""Who is in a room: admitting sockets, letting them go, host grace, dead processes (R30-R43)."""
+
+import contextlib
+import logging
+import time
+from datetime import UTC, datetime
+
+from flask import current_app
+from flask_jwt_extended import decode_token
+from sqlalchemy import select
+
+from watchparty import chat
+from watchparty.auth.models import User
+from watchparty.database import utcnow
+from watchparty.extensions import db, realtime, socketio
+from watchparty.realtime import RealtimeUnavailable, SocketRecord
+from watchparty.rooms import closing, playback
+from watchparty.rooms.broadcast import NAMESPACE
+from watchparty.rooms.lifecycle import RoomState, is_closed
+from watchparty.rooms.models import Room
+from watchparty.rooms.refusals import (
+    NOT_A_PARTICIPANT,
+    ROOM_CLOSED,
+    ROOM_NOT_FOUND,
+    UNAUTHORIZED,
+    ConnectionRefused,
+)
+from watchparty.rooms.services import find_room, is_participant
+from watchparty.rooms.sockets import PROCESS_ID, SocketContext, local_sockets
+
+log = logging.getLogger(__name__)
+
+
+# admitting --------------------------------------------------------------------
+
+
+def user_from_token(token) -> User:
+    """Return the user a socket token names, or refuse with `unauthorized`."""
+    if not isinstance(token, str) or not token or len(token) > 4096:
+        raise ConnectionRefused(UNAUTHORIZED)
+    try:
+        claims = decode_token(token)
+    except Exception:  # expired, forged, malformed: all the same to the client
+        raise ConnectionRefused(UNAUTHORIZED) from None
+    subject = claims.get("sub")
+    user = db.session.get(User, int(subject)) if isinstance(subject, str) and subject.isdigit() else None
+    if user is None or claims.get("type") != "access":
+        raise ConnectionRefused(UNAUTHORIZED)
+    return user
+
+
+def admissible_room(code, user: User) -> Room:
+    """Return the room the user may enter, checking R31's codes in order."""
+    room = find_room(code) if isinstance(code, str) and len(code) < 64 else None
+    if room is None:
+        raise ConnectionRefused(ROOM_NOT_FOUND)
+    if is_closed(room.state):
+        raise ConnectionRefused(ROOM_CLOSED)
+    if room.state == RoomState.GRACE and not grace_is_running(room):
+        expire_lapsed_room(room)
+        raise ConnectionRefused(ROOM_CLOSED)
+    if not is_participant(room.id, user.id):
+        raise ConnectionRefused(NOT_A_PARTICIPANT)
+    return room
+
+
+def grace_is_running(room: Room) -> bool:
+    """True while the grace key lives; the Redis TTL alone decides (R42)."""
+    try:
+        return realtime.grace_active(room.code)
+    except RealtimeUnavailable:
+        return True  # never expire a room because Redis blinked
+
+
+def expire_lapsed_room(room: Room) -> None:
+    """Lazy expiry (R43): mark EXPIRED once, then close the room's sockets everywhere."""
+    if Room.transition(room.id, RoomState.GRACE, RoomState.EXPIRED, closed_at=utcnow()):
+        closing.close_room(room.code, reason="expired")
+
+
+def admit(sid: str, token, code) -> SocketContext:
+    """Admit a socket into its room and bootstrap it (R30-R32, R41); raise ConnectionRefused."""
+    user = user_from_token(token)
+    room = admissible_room(code, user)
+    context = SocketContext(sid, room.id, room.code, user.id, user.display_name, user.id == room.host_id)
+    socketio.server.enter_room(sid, room.code, namespace=NAMESPACE)
+    local_sockets.add(context)
+    first = realtime.add_socket(SocketRecord(sid, room.code, user.id, PROCESS_ID))
+    if context.is_host:
+        host_arrived(room)
+    send_bootstrap(context, room)
+    if first:
+        announce("USER_JOINED", context.room_code, user, skip_sid=sid)
+    return context
+
+
+def host_arrived(room: Room) -> None:
+    """The host's socket makes a new room LIVE and ends a grace period (R41, R45)."""
+    if room.state == RoomState.CREATED:
+        Room.transition(room.id, RoomState.CREATED, RoomState.LIVE)
+    elif room.state == RoomState.GRACE and Room.transition(
+        room.id, RoomState.GRACE, RoomState.LIVE, host_disconnected_at=None
+    ):
+        realtime.end_grace(room.code)
+        socketio.emit("HOST_RECONNECTED", {}, to=room.code, namespace=NAMESPACE)
+
+
+def send_bootstrap(context: SocketContext, room: Room) -> None:
+    """Send exactly one PLAYBACK_STATE, PRESENCE and CHAT_HISTORY to the new socket (R32)."""
+    snapshot = playback.current_snapshot(room.code, room.id)
+    to = {"to": context.sid, "namespace": NAMESPACE}
+    socketio.emit("PLAYBACK_STATE", snapshot.payload(), **to)
+    socketio.emit("PRESENCE", presence_payload(room), **to)
+    socketio.emit("CHAT_HISTORY", {"messages": chat.bootstrap_messages(room)}, **to)
+
+
+def presence_payload(room: Room) -> dict:
+    """Who is connected to the room, host marked (R32)."""
+    user_ids = realtime.present_user_ids(room.code)
+    users = db.session.scalars(select(User).where(User.id.in_(user_ids)).order_by(User.id)).all()
+    return {
+        "viewer_count": len(user_ids),
+        "users": [{**u.to_public_dict(), "is_host": u.id == room.host_id} for u in users],
+        "host_connected": room.host_id in user_ids,
+    }
+
+
+def announce(event: str, code: str, user: User, skip_sid: str | None = None) -> None:
+    """Send USER_JOINED or USER_LEFT with the new viewer count (R32, R33)."""
+    payload = {"user": user.to_public_dict(), "viewer_count": realtime.viewer_count(code)}
+    socketio.emit(event, payload, to=code, skip_sid=skip_sid, namespace=NAMESPACE)
+
+
+# letting go -------------------------------------------------------------------
+
+
+def socket_gone(process_id: str, sid: str) -> None:
+    """A socket left (disconnect, dead process, shutdown): USER_LEFT and grace follow (R33, R40).
+
+    A socket the store no longer knows (its room was closed, or it was
+    already swept) changes nothing, so closing a room writes nothing back.
+    """
+    removal = realtime.remove_socket(process_id, sid)
+    if removal is None or not removal.was_last_of_user:
+        return
+    room = find_room(removal.room_code)
+    user = db.session.get(User, removal.user_id)
+    if room is None or user is None or is_closed(room.state):
+        return
+    announce("USER_LEFT", room.code, user)
+    if user.id == room.host_id:
+        start_grace(room)
+
+
+def start_grace(room: Room) -> None:
+    """Host gone: GRACE in the database, a TTL key, playback frozen, HOST_DISCONNECTED (R40)."""
+    if not Room.transition(room.id, RoomState.LIVE, RoomState.GRACE, host_disconnected_at=utcnow()):
+        return
+    snapshot = playback.change_playback(room.id, is_playing=False, position=None)
+    seconds = float(current_app.config["GRACE_PERIOD_SECONDS"])
+    realtime.start_grace(room.code, seconds)
+    playback.remember_snapshot(room.code, snapshot)
+    socketio.emit("PLAYBACK_STATE", snapshot.payload(), to=room.code, namespace=NAMESPACE)
+    expires_at = datetime.fromtimestamp(time.time() + seconds, UTC).isoformat()
+    payload = {"grace_seconds": seconds, "grace_expires_at": expires_at}
+    socketio.emit("HOST_DISCONNECTED", payload, to=room.code, namespace=NAMESPACE)
+
+
+def forget_local(sid: str) -> None:
+    """Drop a socket that was never fully admitted (refusing it leaves its rooms)."""
+    local_sockets.pop(sid)
+
+
+def disconnect_local(sid: str) -> None:
+    """Forget a socket of this process that disconnected."""
+    local_sockets.pop(sid)
+    socket_gone(PROCESS_ID, sid)
+
+
+# process liveness (R35) -----------------------------------------------------------
+
+
+def heartbeat() -> None:
+    """Prove this process is alive, re-register after a Redis restart, sweep dead processes."""
+    now = time.time()
+    if realtime.beat(PROCESS_ID, now):
+        reregister_local_sockets()
+    dead_after = float(current_app.config["PRESENCE_DEAD_AFTER_SECONDS"])
+    for process_id in realtime.silent_processes(now - dead_after):
+        if process_id != PROCESS_ID:
+            sweep_process(process_id)
+
+
+def reregister_local_sockets() -> None:
+    """Put this process's live sockets back into an emptied store."""
+    for context in local_sockets.all():
+        record = SocketRecord(context.sid, context.room_code, context.user_id, PROCESS_ID)
+        realtime.add_socket(record)
+
+
+def sweep_process(process_id: str) -> None:
+    """Replay a disconnect for each socket of a dead process; only the claimer does (R35)."""
+    records = realtime.claim_dead_process(process_id)
+    if records is None:
+        return
+    log.warning("process %s is silent: clearing its %d sockets", process_id, len(records))
+    for record in records:
+        socket_gone(process_id, record.sid)
+
+
+def run_heartbeats(app) -> None:
+    """Background task: beat every PRESENCE_HEARTBEAT_SECONDS; never dies of an error."""
+    interval = float(app.config["PRESENCE_HEARTBEAT_SECONDS"])
+    while True:
+        with app.app_context():
+            try:
+                heartbeat()
+            except RealtimeUnavailable:
+                log.warning("realtime store unavailable; heartbeat will retry")
+            except Exception:
+                log.exception("heartbeat failed; will retry")
+        socketio.sleep(interval)
+
+
+def leave_all_local_sockets(app) -> None:
+    """Clean shutdown: let this process's sockets go, then drop its records."""
+    with app.app_context():
+        for context in local_sockets.all():
+            try:
+                disconnect_local(context.sid)
+            except Exception:
+                log.exception("could not release socket %s", context.sid)
+        with contextlib.suppress(RealtimeUnavailable):
+            realtime.forget_process(PROCESS_ID)

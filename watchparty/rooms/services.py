@@ -1,0 +1,214 @@
+"""Room rules: creation, lookup, joining, changes, deletion and the public list."""
+
+from sqlalchemy import exists, select
+from sqlalchemy.exc import IntegrityError
+
+from watchparty import providers
+from watchparty.auth.models import User
+from watchparty.database import utcnow
+from watchparty.errors import ApiError
+from watchparty.extensions import db, realtime
+from watchparty.realtime import RealtimeUnavailable
+from watchparty.rooms import broadcast, closing, playback
+from watchparty.rooms.codes import new_code, normalize_code
+from watchparty.rooms.lifecycle import RoomState, is_closed
+from watchparty.rooms.models import Participant, Room
+
+CODE_ATTEMPTS = 10
+
+
+class RoomNotFound(ApiError):
+    def __init__(self):
+        super().__init__(404, "not_found", "There is no room with this code.")
+
+
+class RoomClosed(ApiError):
+    def __init__(self):
+        super().__init__(410, "room_closed", "This room was closed.")
+
+
+class NotHost(ApiError):
+    def __init__(self):
+        super().__init__(403, "forbidden", "Only the host can do this.")
+
+
+class NotParticipant(ApiError):
+    def __init__(self):
+        super().__init__(403, "forbidden", "Join the room first.")
+
+
+# lookup ----------------------------------------------------------------------
+
+
+def find_room(code: str) -> Room | None:
+    """Return the room with this code (any case), or None."""
+    canonical = normalize_code(code)
+    if canonical is None:
+        return None
+    return db.session.scalar(select(Room).where(Room.code == canonical))
+
+
+def room_or_404(code: str) -> Room:
+    """Return the room, or raise 404."""
+    room = find_room(code)
+    if room is None:
+        raise RoomNotFound()
+    return room
+
+
+def open_room(code: str) -> Room:
+    """Return the room unless it is unknown (404) or closed (410)."""
+    room = room_or_404(code)
+    if is_closed(room.state):
+        raise RoomClosed()
+    return room
+
+
+def is_participant(room_id: int, user_id: int) -> bool:
+    """Return True if the user joined the room."""
+    query = select(exists().where(Participant.room_id == room_id, Participant.user_id == user_id))
+    return bool(db.session.scalar(query))
+
+
+def participant_room(code: str, user: User) -> Room:
+    """Return the open room if the user is a participant; 404, 410 or 403 otherwise."""
+    room = open_room(code)
+    if not is_participant(room.id, user.id):
+        raise NotParticipant()
+    return room
+
+
+def hosted_room(code: str, user: User) -> Room:
+    """Return the open room if the user hosts it; 404, 410 or 403 otherwise."""
+    room = open_room(code)
+    if room.host_id != user.id:
+        raise NotHost()
+    return room
+
+
+# shapes ----------------------------------------------------------------------
+
+
+def viewer_count(code: str) -> int:
+    """Distinct connected users (R35); 0 when the realtime store does not answer."""
+    try:
+        return realtime.viewer_count(code)
+    except RealtimeUnavailable:
+        return 0
+
+
+def room_payload(room: Room) -> dict:
+    """The Room shape of the SPEC."""
+    if is_closed(room.state):
+        snapshot = playback.stored_snapshot(room.id)
+    else:
+        snapshot = playback.current_snapshot(room.code, room.id)
+    return {
+        "code": room.code,
+        "title": room.title,
+        "host": room.host.to_public_dict(),
+        "is_private": room.is_private,
+        "is_chat_enabled": room.is_chat_enabled,
+        "state": room.state,
+        "created_at": room.created_at.isoformat(),
+        "viewer_count": 0 if is_closed(room.state) else viewer_count(room.code),
+        "media": room.media,
+        "embed_url": providers.embed_url_for(room.media),
+        "playback": snapshot.summary(),
+    }
+
+
+def public_room_payload(room: Room, viewers: int) -> dict:
+    """The PublicRoom shape of R25."""
+    return {
+        "code": room.code,
+        "title": room.title,
+        "host": room.host.to_public_dict(),
+        "viewer_count": viewers,
+        "created_at": room.created_at.isoformat(),
+    }
+
+
+# actions ---------------------------------------------------------------------
+
+
+def create_room(host: User, title: str, is_private: bool, is_chat_enabled: bool, media: dict | None) -> Room:
+    """Create a room with a unique code; its host is its first participant (R20)."""
+    media = providers.validate_media(media) if media is not None else None
+    for _ in range(CODE_ATTEMPTS):
+        room = Room(code=new_code(), title=title, host_id=host.id, is_private=is_private,
+                    is_chat_enabled=is_chat_enabled, media=media)  # fmt: skip
+        db.session.add(room)
+        try:
+            db.session.flush()
+        except IntegrityError:
+            db.session.rollback()
+            continue
+        db.session.add(Participant(room_id=room.id, user_id=host.id))
+        playback.create_playback(room.id)
+        db.session.commit()
+        return room
+    raise ApiError(503, "service_unavailable", "Could not allocate a room code; try again.")
+
+
+def join_room(code: str, user: User) -> tuple[Room, bool]:
+    """Make the user a participant; idempotent, True only the first time (R22)."""
+    room = open_room(code)
+    if is_participant(room.id, user.id):
+        return room, False
+    db.session.add(Participant(room_id=room.id, user_id=user.id))
+    try:
+        db.session.commit()
+    except IntegrityError:
+        db.session.rollback()
+        return room, False
+    return room, True
+
+
+def update_room(code: str, user: User, changes: dict) -> Room:
+    """Apply the host's changes; a media change resets playback (R23)."""
+    room = hosted_room(code, user)
+    media_changed = "media" in changes
+    if media_changed:
+        changes["media"] = (
+            providers.validate_media(changes["media"]) if changes["media"] is not None else None
+        )
+    for name, value in changes.items():
+        setattr(room, name, value)
+    db.session.commit()
+    if media_changed:
+        snapshot = playback.change_playback(room.id, is_playing=False, position=0.0)
+        playback.remember_snapshot(room.code, snapshot)
+        broadcast.playback_changed(room.code, snapshot)
+    broadcast.room_updated(room.code, room_payload(room))
+    return room
+
+
+def delete_room(code: str, user: User) -> None:
+    """Close the room for good and let every connected client go (R24)."""
+    room = hosted_room(code, user)
+    if not Room.transition(room.id, RoomState(room.state), RoomState.DELETED, closed_at=utcnow()):
+        db.session.refresh(room)
+        if is_closed(room.state):
+            raise RoomClosed()
+        if not Room.transition(room.id, RoomState(room.state), RoomState.DELETED, closed_at=utcnow()):
+            raise RoomClosed()
+    closing.close_room(room.code, reason="deleted")
+
+
+def list_public_rooms(limit: int = 50) -> list[dict]:
+    """LIVE public rooms, most viewers first, then newest (R25); read-only."""
+    rooms = db.session.scalars(
+        select(Room).where(Room.state == RoomState.LIVE.value, Room.is_private.is_(False))
+    ).all()
+    try:
+        counts = realtime.viewer_counts([room.code for room in rooms])
+    except RealtimeUnavailable:
+        counts = {}
+    ranked = sorted(rooms, key=lambda r: (counts.get(r.code, 0), r.created_at), reverse=True)
+    return [public_room_payload(room, counts.get(room.code, 0)) for room in ranked[:limit]]
+
+
+def recent_messages(room: Room, limit: int | None) -> list[dict]:
+    """The newest chat messages, oldest first (R26); chat arrives with the realtime issues."""
+    return []

@@ -1,0 +1,125 @@
+"""Session pages: the index, register, login and logout (SPEC R90, R91)."""
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_user, logout_user
+
+from watchparty.auth import services
+from watchparty.auth.routes import login_limit, login_limit_key
+from watchparty.extensions import limiter
+from watchparty.web import public_rooms
+from watchparty.web.forms import CreateRoomForm, LoginForm, LogoutForm, RegisterForm
+from watchparty.web.navigation import safe_next_path
+from watchparty.web.security import add_security_headers
+
+bp = Blueprint(
+    "web", __name__, template_folder="templates", static_folder="static", static_url_path="/static/web"
+)
+bp.after_app_request(add_security_headers)
+bp.add_app_template_filter(public_rooms.time_ago, "time_ago")
+bp.add_app_template_filter(public_rooms.viewers_label, "viewers_label")
+bp.add_app_template_filter(public_rooms.iso_time, "iso_time")
+
+AUTH_PATHS = ("/login", "/register", "/logout")
+# Failed form logins share the API's bucket: its limit is scoped by its endpoint name (SPEC R14).
+API_LOGIN_SCOPE = "auth.login"
+
+
+@bp.app_context_processor
+def navigation_context() -> dict:
+    """Give the header's "Log in" link a way back to the current page."""
+    here = request.full_path.rstrip("?")
+    return {"login_next": None if request.path == "/" or request.path in AUTH_PATHS else here}
+
+
+def next_path() -> str | None:
+    """Return the request's `next` if it is a local path."""
+    return safe_next_path(request.args.get("next"))
+
+
+def redirect_back():
+    """Send the user to a safe `next`, else to the index."""
+    return redirect(next_path() or url_for("web.index"))
+
+
+@bp.get("/")
+def index():
+    """List the public rooms, with the join and create forms (SPEC R90)."""
+    return render_index()
+
+
+@bp.get("/join")
+def join():
+    """Go to the room page of a typed room code, or say why the code is wrong."""
+    raw = request.args.get("code", "")
+    code = public_rooms.normalize_room_code(raw)
+    if code is None:
+        message = (
+            "A room code is 8 letters and digits, like ABCD2345." if raw.strip() else "Enter a room code."
+        )
+        return render_index(join_error=message, join_code=raw[:100], status=400)
+    return redirect(f"/rooms/{code}")
+
+
+def render_index(join_error: str | None = None, join_code: str = "", status: int = 200):
+    """Render the index page with the server's first copy of the public list."""
+    create_form = CreateRoomForm() if current_user.is_authenticated else None
+    rooms = public_rooms.initial_public_rooms()
+    page = render_template(
+        "index.html", rooms=rooms, create_form=create_form, join_error=join_error, join_code=join_code
+    )
+    return page, status
+
+
+@bp.route("/register", methods=["GET", "POST"])
+def register():
+    """Create an account from the form, log it in and go back (SPEC R13, R91)."""
+    if request.method == "GET" and current_user.is_authenticated:
+        return redirect_back()
+    form = RegisterForm()
+    if not form.validate_on_submit():
+        return render_auth_page("register.html", form, 400 if form.is_submitted() else 200)
+    try:
+        user = services.register_user(form.body.email, form.body.password, form.body.display_name)
+    except services.EmailTaken:
+        form.email.errors.append("An account with this email already exists.")
+        return render_auth_page("register.html", form, 409)
+    login_user(user)
+    return redirect_back()
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@limiter.shared_limit(
+    login_limit,
+    scope=API_LOGIN_SCOPE,
+    key_func=login_limit_key,
+    methods=["POST"],
+    deduct_when=lambda response: response.status_code == 401,
+)
+def login():
+    """Log in from the form and go back; one generic error for any wrong credentials (SPEC R14)."""
+    if request.method == "GET" and current_user.is_authenticated:
+        return redirect_back()
+    form = LoginForm()
+    if not form.validate_on_submit():
+        return render_auth_page("login.html", form, 400 if form.is_submitted() else 200)
+    user = services.authenticate(form.body.email, form.body.password)
+    if user is None:
+        return render_auth_page("login.html", form, 401, error="The email or password is wrong.")
+    login_user(user)
+    return redirect_back()
+
+
+def render_auth_page(template: str, form, status: int, error: str | None = None):
+    """Render a register or login page that keeps `next` in its links."""
+    return render_template(template, form=form, error=error, next=next_path()), status
+
+
+@bp.route("/logout", methods=["GET", "POST"])
+def logout():
+    """GET shows a one-button form; POST (with CSRF) logs out (SPEC R91)."""
+    form = LogoutForm()
+    if not form.validate_on_submit():
+        return render_template("logout.html", form=form)
+    logout_user()
+    flash("You are logged out.")
+    return redirect(url_for("web.index"))
