@@ -1,13 +1,14 @@
 """Operator commands: `flask --app wsgi create-user`, `expire-rooms` (SPEC R5)."""
 
 import click
-from flask import Flask
+from flask import Flask, current_app
 from flask.cli import with_appcontext
 from pydantic import ValidationError
 
 from watchparty.auth import services as auth_services
 from watchparty.auth.schemas import RegisterBody
 from watchparty.errors import ApiError, validation_fields
+from watchparty.rooms import broadcast, expiry
 
 
 @click.command("create-user")
@@ -29,6 +30,19 @@ def create_user_command(email: str, password: str, display_name: str | None) -> 
     click.echo(f"created user {user.id} <{user.email}>")
 
 
+@click.command("expire-rooms")
+@click.option("--dry-run", is_flag=True, help="Change nothing; print how many rooms would expire.")
+@with_appcontext
+def expire_rooms_command(dry_run: bool) -> None:
+    """Expire lapsed rooms and close their sockets through the message queue (R44)."""
+    redis_url = current_app.config.get("REDIS_URL")
+    if redis_url and not dry_run:
+        broadcast.use_external_emitter(redis_url)
+    count = expiry.expire_rooms(dry_run=dry_run)
+    click.echo(f"would expire {count}" if dry_run else f"expired {count}")
+
+
 def init_app(app: Flask) -> None:
     """Register the commands with the app's CLI."""
     app.cli.add_command(create_user_command)
+    app.cli.add_command(expire_rooms_command)

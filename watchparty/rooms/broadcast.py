@@ -1,25 +1,48 @@
-"""What the /room namespace hears from services: one function per server event."""
+"""What the /room namespace hears from services: one function per server event.
+
+Inside a server process events go through the app's Socket.IO server; from
+the CLI they go through a write-only emitter on the message queue (STACK.md).
+"""
+
+from flask_socketio import SocketIO
 
 from watchparty.extensions import socketio
+from watchparty.realtime.queue import queue_manager
 
 NAMESPACE = "/room"
+
+_external: SocketIO | None = None
+
+
+def use_external_emitter(redis_url: str) -> None:
+    """Send events from outside the server (the CLI) through the Redis message queue."""
+    global _external
+    _external = SocketIO(
+        message_queue=redis_url,
+        async_mode="threading",
+        client_manager=queue_manager(redis_url, write_only=True),
+    )
+
+
+def emitter() -> SocketIO:
+    return _external or socketio
 
 
 def playback_changed(code: str, snapshot) -> None:
     """Send the new PLAYBACK_STATE to the whole room, host included (R38)."""
-    socketio.emit("PLAYBACK_STATE", snapshot.payload(), to=code, namespace=NAMESPACE)
+    emitter().emit("PLAYBACK_STATE", snapshot.payload(), to=code, namespace=NAMESPACE)
 
 
 def room_updated(code: str, room: dict) -> None:
     """Send ROOM_UPDATED to the room (R23)."""
-    socketio.emit("ROOM_UPDATED", {"room": room}, to=code, namespace=NAMESPACE)
+    emitter().emit("ROOM_UPDATED", {"room": room}, to=code, namespace=NAMESPACE)
 
 
 def room_closed(code: str, reason: str) -> None:
     """Send ROOM_CLOSED to the room (R24, R43)."""
-    socketio.emit("ROOM_CLOSED", {"reason": reason}, to=code, namespace=NAMESPACE)
+    emitter().emit("ROOM_CLOSED", {"reason": reason}, to=code, namespace=NAMESPACE)
 
 
 def disconnect(sid: str) -> None:
     """Disconnect one socket, on whichever process holds it."""
-    socketio.server.disconnect(sid, namespace=NAMESPACE)
+    emitter().server.disconnect(sid, namespace=NAMESPACE)

@@ -30,7 +30,7 @@ class PlayerEvent(Command):
 
 
 class ChatMessage(Command):
-    message: Annotated[str, Field(max_length=100_000)]
+    message: str
 
 
 def parse(model: type[Command], payload) -> Command | None:

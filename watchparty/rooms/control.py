@@ -4,6 +4,7 @@ import time
 
 from flask import current_app
 
+from watchparty import chat
 from watchparty.extensions import db, socketio
 from watchparty.progress import services as progress
 from watchparty.rooms import playback
@@ -50,3 +51,17 @@ def player_event(context: SocketContext, event: str, position: float, duration: 
     if room is None or room.media is None:
         return
     progress.record_progress(context.user_id, room, position, duration, ended=event == "ended")
+
+
+def send_chat(context: SocketContext, text: str) -> None:
+    """Store and broadcast a chat message, or tell the sender why not (R50-R56)."""
+    room = db.session.get(Room, context.room_id)
+    if room is None:
+        return
+    try:
+        message = chat.post_message(room, context.user_id, text)
+    except chat.ChatRefused as refusal:
+        socketio.emit("ERROR", refusal.payload(), to=context.sid, namespace=NAMESPACE)
+        return
+    if message is not None:
+        socketio.emit("CHAT", message, to=context.room_code, namespace=NAMESPACE)

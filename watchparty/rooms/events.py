@@ -83,6 +83,12 @@ class RoomNamespace(Namespace):
         if context is not None:
             control.player_event(context, command.event, command.currentTime, command.duration)
 
+    def on_CHAT(self, payload=None):
+        """A participant chats; the whole room gets CHAT, or the sender an ERROR (R50-R56)."""
+        context, command = self._parse(commands.ChatMessage, payload)
+        if context is not None:
+            control.send_chat(context, command.message)
+
     def _host_command(self, model, payload, is_playing):
         context, command = self._parse(model, payload)
         if context is not None:
@@ -91,7 +97,9 @@ class RoomNamespace(Namespace):
     @staticmethod
     def _parse(model, payload):
         context = local_sockets.get(request.sid)
-        command = commands.parse(model, payload) if context is not None else None
+        if context is None or not presence.room_still_open(context):
+            return None, None
+        command = commands.parse(model, payload)
         return (context, command) if command is not None else (None, None)
 
 

@@ -131,6 +131,17 @@ def announce(event: str, code: str, user: User, skip_sid: str | None = None) -> 
     socketio.emit(event, payload, to=code, skip_sid=skip_sid, namespace=NAMESPACE)
 
 
+def room_still_open(context: SocketContext) -> bool:
+    """Without Redis the CLI cannot reach our sockets: close them at the room's next event (R44)."""
+    if realtime.is_shared:
+        return True
+    state = db.session.scalar(select(Room.state).where(Room.id == context.room_id))
+    if state is None or not is_closed(state):
+        return True
+    closing.close_room(context.room_code, reason="deleted" if state == RoomState.DELETED else "expired")
+    return False
+
+
 # letting go -------------------------------------------------------------------
 
 

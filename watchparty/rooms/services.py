@@ -1,9 +1,10 @@
 """Room rules: creation, lookup, joining, changes, deletion and the public list."""
 
+from flask import current_app
 from sqlalchemy import exists, select
 from sqlalchemy.exc import IntegrityError
 
-from watchparty import providers
+from watchparty import chat, providers
 from watchparty.auth.models import User
 from watchparty.database import utcnow
 from watchparty.errors import ApiError
@@ -210,5 +211,8 @@ def list_public_rooms(limit: int = 50) -> list[dict]:
 
 
 def recent_messages(room: Room, limit: int | None) -> list[dict]:
-    """The newest chat messages, oldest first (R26); chat arrives with the realtime issues."""
-    return []
+    """The newest `limit` chat messages, oldest first (R26)."""
+    cap = int(current_app.config["CHAT_HISTORY_LIMIT"])
+    if limit is not None and limit > cap:
+        raise ApiError(400, "validation_error", "limit is too large.", {"limit": f"at most {cap}"})
+    return chat.recent_messages(room, limit)

@@ -2,7 +2,15 @@
 
 from flask_wtf import FlaskForm
 from pydantic import BaseModel, ValidationError
-from wtforms import BooleanField, IntegerField, PasswordField, RadioField, SelectField, StringField
+from wtforms import (
+    BooleanField,
+    IntegerField,
+    PasswordField,
+    RadioField,
+    SelectChoice,
+    SelectField,
+    StringField,
+)
 from wtforms.validators import InputRequired, Length, Optional
 
 from watchparty.auth.schemas import PASSWORD_MIN_LENGTH, LoginBody, RegisterBody
@@ -67,14 +75,16 @@ class CreateRoomForm(FlaskForm):
     media_provider = RadioField(
         "Video",
         choices=[
-            ("", "None for now"),
-            ("vidking", "Movie or TV show (vidking)"),
-            ("direct", "Video file URL"),
+            SelectChoice("", "None for now"),
+            SelectChoice("vidking", "Movie or TV show (vidking)"),
+            SelectChoice("direct", "Video file URL"),
         ],
         default="",
         validate_choice=False,
     )
-    media_type = SelectField("Type", choices=[("movie", "Movie"), ("tv", "TV show")], default="movie")
+    media_type = SelectField(
+        "Type", choices=[SelectChoice("movie", "Movie"), SelectChoice("tv", "TV show")], default="movie"
+    )
     media_id = StringField("TMDB id", validators=[Optional(), Length(max=10)])
     media_season = IntegerField("Season (TV only)", validators=[Optional()])
     media_episode = IntegerField("Episode (TV only)", validators=[Optional()])

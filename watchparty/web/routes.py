@@ -1,6 +1,6 @@
 """Session pages: the index, register, login and logout (SPEC R90, R91)."""
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, has_request_context, redirect, render_template, request, url_for
 from flask_login import current_user, login_user, logout_user
 
 from watchparty.auth import services
@@ -27,6 +27,8 @@ API_LOGIN_SCOPE = "auth.login"
 @bp.app_context_processor
 def navigation_context() -> dict:
     """Give the header's "Log in" link a way back to the current page."""
+    if not has_request_context():
+        return {"login_next": None}
     here = request.full_path.rstrip("?")
     return {"login_next": None if request.path == "/" or request.path in AUTH_PATHS else here}
 

@@ -1,0 +1,34 @@
+"""Chat messages, kept per room up to CHAT_HISTORY_LIMIT (R55)."""
+
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, Index, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from watchparty.auth.models import User
+from watchparty.database import UTCDateTime, utcnow
+from watchparty.extensions import db
+
+
+class ChatMessage(db.Model):
+    """One message as sent: plain text, never markup (R93)."""
+
+    __tablename__ = "chat_messages"
+    __table_args__ = (Index("ix_chat_messages_room_id_id", "room_id", "id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    room_id: Mapped[int] = mapped_column(ForeignKey("rooms.id", ondelete="CASCADE"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    message: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    user: Mapped[User] = relationship(lazy="joined")
+
+    def to_dict(self) -> dict:
+        """The ChatMessage shape of the SPEC."""
+        return {
+            "id": self.id,
+            "user": self.user.to_public_dict(),
+            "message": self.message,
+            "created_at": self.created_at.isoformat(),
+        }

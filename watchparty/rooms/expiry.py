@@ -1,0 +1,45 @@
+"""Expiring abandoned rooms from outside the server (`flask expire-rooms`, SPEC R44)."""
+
+from datetime import timedelta
+
+from flask import current_app
+from sqlalchemy import select
+
+from watchparty.database import utcnow
+from watchparty.extensions import db, realtime
+from watchparty.rooms import closing
+from watchparty.rooms.lifecycle import RoomState
+from watchparty.rooms.models import Room
+
+
+def grace_lapsed(room: Room) -> bool:
+    """Redis: the grace key is gone. In-process store: judge by host_disconnected_at."""
+    if realtime.is_shared:
+        return not realtime.grace_active(room.code)
+    if room.host_disconnected_at is None:
+        return True
+    grace = timedelta(seconds=float(current_app.config["GRACE_PERIOD_SECONDS"]))
+    return utcnow() - room.host_disconnected_at > grace
+
+
+def lapsed_rooms() -> list[Room]:
+    """GRACE rooms whose grace is over and CREATED rooms older than CREATED_ROOM_TTL_SECONDS."""
+    ttl = timedelta(seconds=float(current_app.config["CREATED_ROOM_TTL_SECONDS"]))
+    in_grace = db.session.scalars(select(Room).where(Room.state == RoomState.GRACE.value)).all()
+    stale_created = db.session.scalars(
+        select(Room).where(Room.state == RoomState.CREATED.value, Room.created_at < utcnow() - ttl)
+    ).all()
+    return [room for room in in_grace if grace_lapsed(room)] + list(stale_created)
+
+
+def expire_rooms(dry_run: bool = False) -> int:
+    """Expire every lapsed room once and close its sockets; return how many this run expired."""
+    rooms = lapsed_rooms()
+    if dry_run:
+        return len(rooms)
+    expired = 0
+    for room in rooms:
+        if Room.transition(room.id, RoomState(room.state), RoomState.EXPIRED, closed_at=utcnow()):
+            closing.close_room(room.code, reason="expired")
+            expired += 1
+    return expired
