@@ -4,6 +4,8 @@ The body refuses a negative position or duration (400); a position above the
 duration is clamped to it.
 """
 
+from concurrent.futures import ThreadPoolExecutor
+
 import pytest
 
 from watchparty.auth.services import register_user
@@ -122,7 +124,7 @@ def test_a_later_smaller_position_clears_completed(host, code):
     ("position", "duration", "percent"),
     [
         (1, 3, 33.33),
-        (2, 3, 66.67),
+        (200, 300, 66.67),
         (0, 3, 0.0),
         (1, 7, 14.29),
         (99_980, 100_000, 99.98),
@@ -414,3 +416,13 @@ def test_an_insert_that_loses_a_race_updates_the_winner(seeded, monkeypatch):
     assert len(calls) == 2
     assert record.id == winner_id
     assert record.position_seconds == 60.0 and record.duration_seconds == 100.0
+
+
+def test_concurrent_first_writes_all_succeed_on_one_record(host, code):
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        responses = list(pool.map(lambda n: put_progress(host, code, n, 100, content_id="race"), range(8)))
+    assert [response.status_code for response in responses] == [200] * 8
+    positions = {response.json()["progress"]["position_seconds"] for response in responses}
+    assert positions <= {float(n) for n in range(8)}
+    final = saved(host, code, 50, 100, content_id="race")
+    assert final["position_seconds"] == 50.0

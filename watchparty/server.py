@@ -36,11 +36,16 @@ def start_background_work(app: Flask) -> None:
 def stop_on_signal(app: Flask) -> None:
     """On SIGTERM/SIGINT, let this process's sockets go cleanly, then exit."""
 
-    def shut_down(signum, _frame):
-        log.info("signal %s: releasing sockets and exiting", signum)
+    def release_and_exit():
         presence.leave_all_local_sockets(app)
         logging.shutdown()
         os._exit(0)
+
+    def shut_down(signum, _frame):
+        # Under gevent a signal handler runs in the event loop, where blocking
+        # calls (Redis) are not allowed: do the work in a task of its own.
+        log.info("signal %s: releasing sockets and exiting", signum)
+        socketio.start_background_task(release_and_exit)
 
     signal.signal(signal.SIGTERM, shut_down)
     signal.signal(signal.SIGINT, shut_down)
