@@ -200,3 +200,17 @@ def test_login_limit_holds_across_two_processes(start_server, redis_url):
 def test_health_reports_redis(live_server):
     body = requests.get(live_server.url + "/api/health/", timeout=5).json()
     assert body == {"status": "ok", "database": True, "realtime": True, "realtime_backend": "redis"}
+
+
+def test_login_answers_quickly_with_redis_down(start_server, own_redis):
+    import time
+
+    server = start_server(own_redis.url)
+    user = ApiUser(server.url).register(email="gus@example.com", password="right password")
+    user.post("/api/auth/logout/")
+    own_redis.stop()
+    for password, status in (("wrong password", 401), ("right password", 200)):
+        started = time.monotonic()
+        response = user.post("/api/auth/login/", json={"email": "gus@example.com", "password": password})
+        assert response.status_code == status
+        assert time.monotonic() - started < 2.0

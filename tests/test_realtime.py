@@ -83,10 +83,16 @@ def test_bootstrap_exactly_once_and_user_joined_for_first_socket_only(two_server
     host_socket.wait_for("CHAT_HISTORY")
     viewer_tab1 = open_socket(b.url, viewer.token(), code, via_query=True)
     joined = host_socket.wait_for("USER_JOINED")
-    assert joined == {"user": {"id": viewer.user["id"], "display_name": viewer.user["display_name"]}, "viewer_count": 2}
+    assert joined == {
+        "user": {"id": viewer.user["id"], "display_name": viewer.user["display_name"]},
+        "viewer_count": 2,
+    }
     presence = viewer_tab1.wait_for("PRESENCE")
     assert presence["viewer_count"] == 2 and presence["host_connected"] is True
-    assert {(u["id"], u["is_host"]) for u in presence["users"]} == {(host.user["id"], True), (viewer.user["id"], False)}
+    assert {(u["id"], u["is_host"]) for u in presence["users"]} == {
+        (host.user["id"], True),
+        (viewer.user["id"], False),
+    }
     viewer_tab2 = open_socket(a.url, viewer.token(), code)
     viewer_tab2.wait_for("CHAT_HISTORY")
     time.sleep(0.5)
@@ -115,7 +121,10 @@ def test_user_left_only_for_the_last_socket(two_servers, open_socket):
     assert room_state(host, code)["viewer_count"] == 2
     tab2.disconnect()
     left = host_socket.wait_for("USER_LEFT")
-    assert left == {"user": {"id": viewer.user["id"], "display_name": viewer.user["display_name"]}, "viewer_count": 1}
+    assert left == {
+        "user": {"id": viewer.user["id"], "display_name": viewer.user["display_name"]},
+        "viewer_count": 1,
+    }
     assert room_state(host, code)["viewer_count"] == 1
 
 
@@ -222,7 +231,16 @@ def test_garbage_is_ignored_without_disconnect(two_servers, open_socket):
     host_socket = open_socket(a.url, host.token(), code)
     viewer_socket = open_socket(b.url, viewer.token(), code)
     viewer_socket.wait_for("PRESENCE")
-    for name in ("SEEK", "SYNC_CHECK", "PLAYER_EVENT", "CHAT", "NO_SUCH_EVENT", "play", "connect", "disconnect"):
+    for name in (
+        "SEEK",
+        "SYNC_CHECK",
+        "PLAYER_EVENT",
+        "CHAT",
+        "NO_SUCH_EVENT",
+        "play",
+        "connect",
+        "disconnect",
+    ):
         for payload in GARBAGE:
             if name == "SEEK" and isinstance(payload, dict) and payload.get("time") == 1e300:
                 continue  # finite and >= 0 but absurd: refused by the upper bound, checked below
@@ -255,7 +273,9 @@ def test_concurrent_seeks_from_both_processes_get_every_version_once(two_servers
         for i in range(40):
             socket.emit("SEEK", {"time": offset + i})
 
-    threads = [threading.Thread(target=fire, args=(tab, offset)) for tab, offset in ((tab_a, 0), (tab_b, 1000))]
+    threads = [
+        threading.Thread(target=fire, args=(tab, offset)) for tab, offset in ((tab_a, 0), (tab_b, 1000))
+    ]
     for thread in threads:
         thread.start()
     for thread in threads:
@@ -377,7 +397,10 @@ def test_sync_check_with_and_without_drift(two_servers, open_socket):
     viewer_socket = open_socket(b.url, viewer.token(), code)
     host_socket.emit("SEEK", {"time": 50})
     viewer_socket.wait_for("PLAYBACK_STATE", lambda s: s["version"] == 1)
-    assert viewer_socket.call("SYNC_CHECK", {"time": 50.4}) == {"drift": pytest.approx(0.4, abs=0.01), "corrected": False}
+    assert viewer_socket.call("SYNC_CHECK", {"time": 50.4}) == {
+        "drift": pytest.approx(0.4, abs=0.01),
+        "corrected": False,
+    }
     viewer_socket.emit("SYNC_CHECK", {"time": 50.2})
     ack = viewer_socket.call("SYNC_CHECK", {"time": 45})
     assert ack["corrected"] is True and ack["drift"] == pytest.approx(-5, abs=0.01)
@@ -436,7 +459,9 @@ def test_spoofed_connect_and_disconnect_change_nothing(two_servers, open_socket)
     host_socket.emit("disconnect")
     time.sleep(0.7)
     assert host_socket.received("USER_LEFT") == [] and viewer_socket.received("USER_LEFT") == []
-    assert host_socket.received("HOST_DISCONNECTED") == [] and viewer_socket.received("HOST_DISCONNECTED") == []
+    assert (
+        host_socket.received("HOST_DISCONNECTED") == [] and viewer_socket.received("HOST_DISCONNECTED") == []
+    )
     assert len(host_socket.received("USER_JOINED")) == 1
     assert len(viewer_socket.received("PRESENCE")) == 1
     assert viewer_socket.connected and host_socket.connected
@@ -461,7 +486,9 @@ def test_redis_restart_mid_room(start_server, own_redis, open_socket):
     own_redis.restart_empty()
     client = own_redis.client()
     wait_until(lambda: client.zcard("proc:heartbeats") == 3, timeout=5, message="heartbeats re-registered")
-    wait_until(lambda: room_state(host, code)["viewer_count"] == 2, timeout=5, message="presence re-registered")
+    wait_until(
+        lambda: room_state(host, code)["viewer_count"] == 2, timeout=5, message="presence re-registered"
+    )
 
     host_socket.emit("SEEK", {"time": 12})  # the queue carries events across processes again
     assert viewer_socket.wait_for("PLAYBACK_STATE", lambda s: s["time"] == 12, timeout=5)["version"] >= 1
@@ -505,3 +532,21 @@ def test_core_flow_without_redis(start_server, open_socket):
     assert refusal(server.url, viewer.token(), code)["code"] == "room_closed"
     assert watcher.wait_for("ROOM_CLOSED") == {"reason": "expired"}
     assert math.isfinite(time.time())
+
+
+def test_clean_shutdown_releases_sockets_at_once(start_server, redis_url, open_socket):
+    a = start_server(redis_url, PRESENCE_DEAD_AFTER_SECONDS=60)
+    b = start_server(redis_url, PRESENCE_DEAD_AFTER_SECONDS=60)
+    host = ApiUser(b.url).register()
+    code = make_room(host)
+    viewer = joined_user(b.url, code)
+    host_socket = open_socket(b.url, host.token(), code)
+    open_socket(a.url, viewer.token(), code).wait_for("PRESENCE")
+    host_socket.wait_for("USER_JOINED")
+    a.stop()  # SIGTERM
+    assert host_socket.wait_for("USER_LEFT", timeout=5)["user"]["id"] == viewer.user["id"]
+    assert "Traceback" not in a.log_tail(200)
+    import redis
+
+    client = redis.Redis.from_url(redis_url, decode_responses=True)
+    assert client.zcard("proc:heartbeats") == 1

@@ -9,6 +9,7 @@ from watchparty import config as settings
 from watchparty.extensions import csrf, db, jwt, limiter, login_manager, migrate, realtime, socketio
 from watchparty.realtime import keys
 from watchparty.realtime.queue import queue_manager
+from watchparty.realtime.redis_store import fast_failing_redis_options
 
 
 def create_app(test_config: dict | None = None) -> Flask:
@@ -54,6 +55,9 @@ def register_extensions(app: Flask) -> None:
     app.config.setdefault("RATELIMIT_STORAGE_URI", app.config.get("REDIS_URL") or "memory://")
     app.config.setdefault("RATELIMIT_KEY_PREFIX", keys.LIMITER_PREFIX)
     app.config.setdefault("RATELIMIT_HEADERS_ENABLED", True)
+    # With Redis down, count in process rather than fail or stall the login (R10: answer within 2 s).
+    app.config.setdefault("RATELIMIT_IN_MEMORY_FALLBACK_ENABLED", True)
+    app.config.setdefault("RATELIMIT_STORAGE_OPTIONS", fast_failing_redis_options())
     limiter.init_app(app)
     realtime.init_app(app)
     socketio_options = {

@@ -90,6 +90,16 @@ return 1
 """
 
 
+def fast_failing_redis_options() -> dict:
+    """Client options for calls that must answer quickly while Redis is down (STACK.md)."""
+    return {
+        "socket_connect_timeout": 0.5,
+        "socket_timeout": 2,
+        "health_check_interval": 0,
+        "retry": Retry(NoBackoff(), 1),
+    }
+
+
 def _translated(method):
     """Turn every Redis or socket error raised by the method into RealtimeUnavailable."""
 
@@ -147,15 +157,7 @@ class RedisStore(RealtimeStore):
     @classmethod
     def from_url(cls, url: str) -> "RedisStore":
         """Build a store whose calls fail fast while Redis is down."""
-        client = redis.Redis.from_url(
-            url,
-            decode_responses=True,
-            socket_connect_timeout=0.5,
-            socket_timeout=2,
-            health_check_interval=0,
-            retry=Retry(NoBackoff(), 1),
-        )
-        return cls(client)
+        return cls(redis.Redis.from_url(url, decode_responses=True, **fast_failing_redis_options()))
 
     @property
     def client(self) -> redis.Redis:

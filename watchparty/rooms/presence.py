@@ -165,6 +165,8 @@ def socket_gone(process_id: str, sid: str) -> None:
 
 def start_grace(room: Room) -> None:
     """Host gone: GRACE in the database, a TTL key, playback frozen, HOST_DISCONNECTED (R40)."""
+    if room.host_id in realtime.present_user_ids(room.code):
+        return  # the host came back on another process meanwhile
     if not Room.transition(room.id, RoomState.LIVE, RoomState.GRACE, host_disconnected_at=utcnow()):
         return
     snapshot = playback.change_playback(room.id, is_playing=False, position=None)
