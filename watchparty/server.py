@@ -4,6 +4,7 @@ import fcntl
 import logging
 import os
 import signal
+import socket
 
 from flask import Flask
 from flask_migrate import upgrade
@@ -59,4 +60,24 @@ def serve(app: Flask) -> None:
     stop_on_signal(app)
     host, port = app.config["HOST"], app.config["PORT"]
     log.info("serving on http://%s:%s (async mode %s)", host, port, socketio.async_mode)
-    socketio.run(app, host=host, port=port, log_output=False, allow_unsafe_werkzeug=True)
+    if socketio.async_mode == "gevent":
+        serve_with_gevent(app, host, port)
+    else:
+        socketio.run(app, host=host, port=port, log_output=False, allow_unsafe_werkzeug=True)
+
+
+def serve_with_gevent(app: Flask, host: str, port: int) -> None:
+    """Serve as Flask-SocketIO would under gevent, with Nagle's algorithm off.
+
+    pywsgi writes a response's headers and body separately; with Nagle on,
+    the body of every keep-alive response waits ~40 ms for a delayed ACK.
+    """
+    from gevent import pywsgi
+    from geventwebsocket.handler import WebSocketHandler
+
+    class NoDelayHandler(WebSocketHandler):
+        def __init__(self, sock, *args, **kwargs):
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            super().__init__(sock, *args, **kwargs)
+
+    pywsgi.WSGIServer((host, port), app, handler_class=NoDelayHandler, log=None).serve_forever()

@@ -19,7 +19,10 @@ class Body(BaseModel):
 def request_data() -> dict:
     """Return the request body as a dict, from JSON or from a form."""
     if request.is_json:
-        data = request.get_json(silent=True)
+        try:
+            data = request.get_json(silent=True)
+        except RecursionError:  # deeply nested arrays: not a ValueError, so not silenced
+            data = None
         if data is None and request.get_data():
             raise ApiError(400, "invalid_json", "The request body is not valid JSON.")
         if data is None:

@@ -13,7 +13,11 @@ def new_code() -> str:
 
 def normalize_code(raw: str) -> str | None:
     """Return the canonical (upper-case) code, or None if it cannot be a code."""
-    code = raw.strip().upper()
+    code = raw.strip()
+    # Check before upper-casing: str.upper() maps some non-ASCII letters to ASCII ("ſ" -> "S").
+    if not code.isascii():
+        return None
+    code = code.upper()
     if len(code) != LENGTH or any(char not in ALPHABET for char in code):
         return None
     return code

@@ -1,12 +1,15 @@
-"""Session pages: the index, register, login and logout (SPEC R90, R91)."""
+"""Session pages: the index, register, login, logout and the room pages (SPEC R90-R92)."""
 
 from flask import Blueprint, flash, has_request_context, redirect, render_template, request, url_for
-from flask_login import current_user, login_user, logout_user
+from flask_login import current_user, login_required, login_user, logout_user
 
 from watchparty.auth import services
 from watchparty.auth.routes import login_limit, login_limit_key
+from watchparty.errors import ApiError
 from watchparty.extensions import limiter
-from watchparty.web import public_rooms
+from watchparty.rooms import services as rooms
+from watchparty.rooms.lifecycle import is_closed
+from watchparty.web import public_rooms, room_pages
 from watchparty.web.forms import CreateRoomForm, LoginForm, LogoutForm, RegisterForm
 from watchparty.web.navigation import safe_next_path
 from watchparty.web.security import add_security_headers
@@ -62,14 +65,70 @@ def join():
     return redirect(f"/rooms/{code}")
 
 
-def render_index(join_error: str | None = None, join_code: str = "", status: int = 200):
+def render_index(
+    join_error: str | None = None,
+    join_code: str = "",
+    status: int = 200,
+    create_form: CreateRoomForm | None = None,
+    create_error: str | None = None,
+):
     """Render the index page with the server's first copy of the public list."""
-    create_form = CreateRoomForm() if current_user.is_authenticated else None
-    rooms = public_rooms.initial_public_rooms()
+    if create_form is None and current_user.is_authenticated:
+        create_form = CreateRoomForm()
     page = render_template(
-        "index.html", rooms=rooms, create_form=create_form, join_error=join_error, join_code=join_code
+        "index.html",
+        rooms=public_rooms.initial_public_rooms(),
+        create_form=create_form,
+        create_error=create_error,
+        join_error=join_error,
+        join_code=join_code,
     )
     return page, status
+
+
+@bp.post("/rooms/new")
+@login_required
+def new_room():
+    """Create a room from the index form and open its page; errors go next to the fields (R20, R90)."""
+    form = CreateRoomForm()
+    if not form.validate_on_submit():
+        return render_index(status=400, create_form=form)
+    try:
+        room = rooms.create_room(
+            current_user,
+            (form.title.data or "").strip(),
+            bool(form.is_private.data),
+            True,
+            room_pages.media_from_form(form),
+        )
+    except ApiError as error:
+        message = room_pages.show_api_errors(form, error)
+        return render_index(status=error.status, create_form=form, create_error=message)
+    return redirect(url_for("web.room_page", code=room.code))
+
+
+@bp.get("/rooms/<code>")
+@login_required
+def room_page(code: str):
+    """The room page: join if needed, then the player, the chat and who is here (R92)."""
+    room = rooms.find_room(code)
+    if room is None:
+        raise room_pages.NoSuchRoom()
+    if is_closed(room.state):
+        raise room_pages.RoomGone(room.state)
+    if room.code != code:
+        return redirect(url_for("web.room_page", code=room.code))
+    try:
+        room, _ = rooms.join_room(room.code, current_user)
+    except rooms.RoomClosed:
+        raise room_pages.RoomGone(rooms.room_or_404(room.code).state) from None
+    return render_template(
+        "room.html",
+        room=rooms.room_payload(room),
+        user_id=current_user.id,
+        is_host=room.host_id == current_user.id,
+        room_url=url_for("web.room_page", code=room.code, _external=True),
+    )
 
 
 @bp.route("/register", methods=["GET", "POST"])
