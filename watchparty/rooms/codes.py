@@ -14,7 +14,7 @@ def new_code() -> str:
 def normalize_code(raw: str) -> str | None:
     """Return the canonical (upper-case) code, or None if it cannot be a code."""
     code = raw.strip()
-    # Check before upper-casing: str.upper() maps some non-ASCII letters to ASCII ("ſ" -> "S").
+    # Check before upper-casing: str.upper() maps some non-ASCII letters to ASCII (U+017F long s -> "S").
     if not code.isascii():
         return None
     code = code.upper()
