@@ -203,9 +203,11 @@
       },
       embedUrl: embedUrl,
     });
-    var isVideo = player.kind === "direct";
-    el.mute.hidden = !isVideo || isHost; // the host has the native controls
-    el.fullscreen.hidden = player.kind === "none";
+    // The host's <video> has native controls, and the vidking player has its own buttons.
+    var bare = player.kind === "direct" && !isHost;
+    el.mute.hidden = !bare;
+    el.fullscreen.hidden = !bare;
+    el.mute.parentElement.hidden = !bare;
     setText(el.mute, "Mute");
     setText(el.note, "");
     showStartButton(false);
@@ -357,7 +359,7 @@
   }
 
   function onHostReconnected() {
-    hostHere("The host reconnected.");
+    hostHere(isHost ? "You are the host." : "The host reconnected.");
   }
 
   // chat -----------------------------------------------------------------------------------
@@ -445,6 +447,9 @@
   });
 
   function showChatEnabled(enabled) {
+    if (enabled && !el.chatOff.hidden) {
+      setText(el.chatError, ""); // a "chat is disabled" refusal no longer holds
+    }
     el.chatOff.hidden = enabled;
     if (el.chatToggle) {
       setText(el.chatToggle, enabled ? "Disable chat" : "Enable chat");
@@ -485,6 +490,7 @@
     el.closed.hidden = false;
     setText(el.closed, text);
     setText(el.connection, "");
+    setText(el.hostState, "");
     stopCountdown();
     showStartButton(false);
     if (player) {
