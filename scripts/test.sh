@@ -11,6 +11,14 @@ apt_install() {
 }
 missing=()
 command -v redis-server >/dev/null || missing+=(redis-server)
+# The browser tests (tests/test_browser.py) drive Debian's Chromium; they fail without it.
+[ -x /usr/bin/chromium ] || missing+=(chromium)
 [ ${#missing[@]} -eq 0 ] || apt_install "${missing[@]}"
 bash scripts/bootstrap.sh requirements-dev.txt
+# The Socket.IO JavaScript client that tests/test_chat.py drives (tests/node).
+command -v node >/dev/null || apt_install nodejs npm
+if [ ! -d tests/node/node_modules ] || [ tests/node/package-lock.json -nt tests/node/node_modules ]; then
+  npm ci --silent --prefix tests/node
+  touch tests/node/node_modules
+fi
 exec .venv/bin/python -m pytest "$@"

@@ -12,15 +12,34 @@ import sqlite3
 import subprocess
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 import redis
 import socketio
 
-from tests.support import ROOT, ApiUser, RoomSocket, server_env, wait_until
+from tests.support import ROOT, ApiUser, LiveServer, RoomSocket, server_env, wait_until
 
 NOT_AFTER_CLOSE = {"USER_LEFT", "HOST_DISCONNECTED"}
 CLI_LINE = re.compile(r"^(expired|would expire) (\d+)$")
+
+
+@pytest.fixture
+def start_pair(tmp_path, database_url):
+    """Start two `python wsgi.py` processes at once (sharing the database and Redis); stopped after."""
+    servers: list[LiveServer] = []
+
+    def start(redis_url: str | None, **settings) -> list[LiveServer]:
+        env = server_env(database_url, redis_url, **settings)
+        pair = [LiveServer(env=env, log_path=tmp_path / f"pair-{len(servers) + i}.log") for i in range(2)]
+        servers.extend(pair)
+        with ThreadPoolExecutor(2) as pool:
+            list(pool.map(LiveServer.start, pair))
+        return pair
+
+    yield start
+    for server in servers:
+        server.stop()
 
 
 # helpers ------------------------------------------------------------------------------------------
@@ -131,10 +150,9 @@ def host_leaves(host_socket: RoomSocket, witness: RoomSocket | None, database_ur
 
 
 def test_delete_closes_every_socket_on_both_processes_and_leaves_no_trace(
-    start_server, redis_url, database_url, open_socket
+    start_pair, redis_url, database_url, open_socket
 ):
-    a = start_server(redis_url)
-    b = start_server(redis_url)
+    a, b = start_pair(redis_url)
     host = ApiUser(b.url).register()
     code = create_room(host, title="to be deleted")
     viewer_a = ApiUser(a.url).register()
@@ -229,10 +247,9 @@ def lapsed_room(a, b, redis_url, database_url, open_socket, host: ApiUser, viewe
 
 
 def test_expire_rooms_dry_run_then_run_expires_a_lapsed_room_once(
-    start_server, redis_url, database_url, open_socket
+    start_pair, redis_url, database_url, open_socket
 ):
-    a = start_server(redis_url, GRACE_PERIOD_SECONDS=1)
-    b = start_server(redis_url, GRACE_PERIOD_SECONDS=1)
+    a, b = start_pair(redis_url, GRACE_PERIOD_SECONDS=1)
     host = ApiUser(a.url).register()
     viewers = [ApiUser(a.url).register(), ApiUser(b.url).register()]
     code, sockets = lapsed_room(a, b, redis_url, database_url, open_socket, host, viewers)
@@ -267,7 +284,6 @@ def test_expire_rooms_dry_run_then_run_expires_a_lapsed_room_once(
 
     # Repeatable: nothing left to expire, nothing announced twice.
     assert run_cli(database_url, redis_url, **env) == 0
-    assert run_cli(database_url, redis_url, "--dry-run", **env) == 0
     time.sleep(0.3)
     assert all(len(sock.received("ROOM_CLOSED")) == 1 for sock in sockets)
 
@@ -278,9 +294,8 @@ def test_expire_rooms_dry_run_then_run_expires_a_lapsed_room_once(
     assert live_sock.connected and not live_sock.received("ROOM_CLOSED")
 
 
-def test_a_room_in_grace_is_not_expired_early(start_server, redis_url, database_url, open_socket):
-    a = start_server(redis_url, GRACE_PERIOD_SECONDS=30)
-    b = start_server(redis_url, GRACE_PERIOD_SECONDS=30)
+def test_a_room_in_grace_is_not_expired_early(start_pair, redis_url, database_url, open_socket):
+    a, b = start_pair(redis_url, GRACE_PERIOD_SECONDS=30)
     host = ApiUser(a.url).register()
     viewer = ApiUser(b.url).register()
     code = create_room(host)
@@ -304,10 +319,19 @@ def test_a_room_in_grace_is_not_expired_early(start_server, redis_url, database_
     viewer_sock.wait_for("HOST_RECONNECTED")
     assert stored_state(database_url, code) == "LIVE"
 
+    # Deleting a room in GRACE removes its grace key with everything else (R24).
+    back.disconnect()
+    wait_until(lambda: len(viewer_sock.received("HOST_DISCONNECTED")) == 2, message="second grace")
+    assert grace_key_exists(redis_url, code)
+    assert host.delete(f"/api/rooms/{code}/").status_code == 204
+    assert_closed(viewer_sock, "deleted")
+    time.sleep(0.5)
+    assert keys_naming(redis_url, code) == []
+    assert stored_state(database_url, code) == "DELETED"
 
-def test_created_rooms_older_than_the_ttl_expire(start_server, redis_url, database_url, open_socket):
-    a = start_server(redis_url)
-    b = start_server(redis_url)
+
+def test_created_rooms_older_than_the_ttl_expire(start_pair, redis_url, database_url, open_socket):
+    a, b = start_pair(redis_url)
     host = ApiUser(a.url).register()
     old = create_room(host)
     viewer = ApiUser(b.url).register()
@@ -315,27 +339,26 @@ def test_created_rooms_older_than_the_ttl_expire(start_server, redis_url, databa
     viewer_sock = open_socket(b.url, viewer.token(), old)  # the host never came
     viewer_sock.wait_for("PRESENCE")
     time.sleep(1.5)
-    fresh = create_room(host)
 
     assert run_cli(database_url, redis_url, "--dry-run", CREATED_ROOM_TTL_SECONDS=1) == 1
     assert stored_state(database_url, old) == "CREATED"
     assert run_cli(database_url, redis_url, CREATED_ROOM_TTL_SECONDS=1) == 1
     assert stored_state(database_url, old) == "EXPIRED"
-    assert stored_state(database_url, fresh) == "CREATED"
     assert host.get(f"/api/rooms/{old}/").status_code == 410
     assert_closed(viewer_sock, "expired")
     time.sleep(0.5)
     assert keys_naming(redis_url, old) == []
-    # With the default TTL nothing else is old enough.
+
+    # A room younger than the TTL (the default, a day) stays CREATED.
+    fresh = create_room(host)
     assert run_cli(database_url, redis_url) == 0
     assert stored_state(database_url, fresh) == "CREATED"
 
 
 def test_two_concurrent_runs_expire_and_announce_each_room_once(
-    start_server, redis_url, database_url, open_socket
+    start_pair, redis_url, database_url, open_socket
 ):
-    a = start_server(redis_url, GRACE_PERIOD_SECONDS=1)
-    b = start_server(redis_url, GRACE_PERIOD_SECONDS=1)
+    a, b = start_pair(redis_url, GRACE_PERIOD_SECONDS=1)
     host = ApiUser(a.url).register()
     rooms = {}
     for i in range(4):
@@ -368,9 +391,8 @@ def test_two_concurrent_runs_expire_and_announce_each_room_once(
         assert keys_naming(redis_url, code) == []
 
 
-def test_expired_is_terminal(start_server, redis_url, database_url, open_socket):
-    a = start_server(redis_url, GRACE_PERIOD_SECONDS=1)
-    b = start_server(redis_url, GRACE_PERIOD_SECONDS=1)
+def test_expired_is_terminal(start_pair, redis_url, database_url, open_socket):
+    a, b = start_pair(redis_url, GRACE_PERIOD_SECONDS=1)
     host = ApiUser(a.url).register()
     viewer = ApiUser(b.url).register()
     code, sockets = lapsed_room(a, b, redis_url, database_url, open_socket, host, [viewer])
@@ -392,11 +414,8 @@ def test_expired_is_terminal(start_server, redis_url, database_url, open_socket)
 # lazy expiry (R43) ------------------------------------------------------------------------------------
 
 
-def test_a_connection_attempt_after_grace_expires_the_room(
-    start_server, redis_url, database_url, open_socket
-):
-    a = start_server(redis_url, GRACE_PERIOD_SECONDS=1)
-    b = start_server(redis_url, GRACE_PERIOD_SECONDS=1)
+def test_a_connection_attempt_after_grace_expires_the_room(start_pair, redis_url, database_url, open_socket):
+    a, b = start_pair(redis_url, GRACE_PERIOD_SECONDS=1)
     host = ApiUser(a.url).register()
     code = create_room(host)
     staying = ApiUser(b.url).register()
@@ -503,3 +522,57 @@ def test_single_process_cli_expiry_closes_sockets_at_the_next_connection_attempt
 
     assert refusal_code(server.url, host.token(), code) == "room_closed"
     assert_closed(viewer_sock, "expired")
+
+
+def test_sockets_connecting_while_the_room_is_deleted_do_not_outlive_it(
+    start_pair, redis_url, database_url, open_socket
+):
+    """R24 under a race: sockets admitted while DELETE runs must be refused or closed like the rest.
+
+    Each round connects twelve sockets over ~60 ms around a DELETE; a round is
+    clean when, a moment later, none of them is still connected and no Redis
+    key names the room. Rounds stop at the first one that is not.
+    """
+    a, b = start_pair(redis_url)
+    servers = (a, b)
+    host = ApiUser(a.url).register()
+    viewers = [ApiUser(servers[i % 2].url).register() for i in range(12)]
+    tokens = [viewer.token() for viewer in viewers]
+
+    def attempt(sock: RoomSocket, delay: float) -> None:
+        time.sleep(delay)
+        with contextlib.suppress(socketio.exceptions.ConnectionError):
+            sock.connect()
+
+    def delete_later(code: str, delay: float):
+        time.sleep(delay)
+        return host.delete(f"/api/rooms/{code}/")
+
+    problems = []
+    for _ in range(6):
+        code = create_room(host)
+        for viewer in viewers:
+            join(viewer, code)
+        host_sock = open_socket(a.url, host.token(), code)
+        host_sock.wait_for("PRESENCE")
+        socks = [RoomSocket(servers[i % 2].url, token, code) for i, token in enumerate(tokens)]
+        try:
+            with ThreadPoolExecutor(len(socks) + 1) as pool:
+                futures = [pool.submit(attempt, sock, i * 0.005) for i, sock in enumerate(socks)]
+                deleted = pool.submit(delete_later, code, 0.03)
+                for future in futures:
+                    future.result()
+                assert deleted.result().status_code == 204
+            assert_closed(host_sock, "deleted")
+            with contextlib.suppress(AssertionError):
+                wait_until(lambda: not any(sock.connected for sock in socks), timeout=3)  # noqa: B023
+            time.sleep(0.5)
+            survivors = [sock.names() for sock in socks if sock.connected]
+            leftovers = keys_naming(redis_url, code)
+            if survivors or leftovers:
+                problems.append(f"room {code}: still connected {survivors}; Redis keys {leftovers}")
+                break
+        finally:
+            for sock in socks:
+                sock.disconnect()
+    assert problems == []

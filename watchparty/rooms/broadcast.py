@@ -43,6 +43,11 @@ def room_closed(code: str, reason: str) -> None:
     emitter().emit("ROOM_CLOSED", {"reason": reason}, to=code, namespace=NAMESPACE)
 
 
+def socket_closed(sid: str, reason: str) -> None:
+    """Send ROOM_CLOSED to one socket."""
+    emitter().emit("ROOM_CLOSED", {"reason": reason}, to=sid, namespace=NAMESPACE)
+
+
 def disconnect(sid: str) -> None:
     """Disconnect one socket, on whichever process holds it."""
     emitter().server.disconnect(sid, namespace=NAMESPACE)

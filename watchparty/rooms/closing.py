@@ -3,10 +3,19 @@
 import logging
 
 from watchparty.extensions import realtime
-from watchparty.realtime import RealtimeUnavailable
+from watchparty.realtime import RealtimeUnavailable, SocketRecord
 from watchparty.rooms import broadcast
 
 log = logging.getLogger(__name__)
+
+
+def forget_room(code: str) -> list[SocketRecord]:
+    """Remove every realtime key of the room; return the sockets it had."""
+    try:
+        return realtime.forget_room(code)
+    except RealtimeUnavailable:
+        log.warning("realtime store unavailable while closing room %s", code)
+        return []
 
 
 def close_room(code: str, reason: str) -> None:
@@ -15,11 +24,13 @@ def close_room(code: str, reason: str) -> None:
     The sockets are forgotten first, so the disconnects this causes find no
     presence to remove: no USER_LEFT, no grace, no key written back (R24, R43).
     """
-    try:
-        sockets = realtime.forget_room(code)
-    except RealtimeUnavailable:
-        log.warning("realtime store unavailable while closing room %s", code)
-        sockets = []
+    sockets = forget_room(code)
     broadcast.room_closed(code, reason)
     for record in sockets:
         broadcast.disconnect(record.sid)
+
+
+def close_socket(sid: str, reason: str) -> None:
+    """Tell one socket its room is closed and let it go."""
+    broadcast.socket_closed(sid, reason)
+    broadcast.disconnect(sid)

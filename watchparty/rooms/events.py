@@ -2,7 +2,7 @@
 
 import logging
 
-from flask import request
+from flask import current_app, request
 from flask_socketio import ConnectionRefusedError, Namespace
 
 from watchparty.extensions import socketio
@@ -45,6 +45,9 @@ class RoomNamespace(Namespace):
         token, code = connection_values(auth)
         try:
             presence.admit(request.sid, token, code)
+            socketio.start_background_task(
+                presence.confirm_admission, current_app._get_current_object(), request.sid
+            )
         except ConnectionRefused as refusal:
             raise refused(refusal) from None
         except RealtimeUnavailable:

@@ -16,7 +16,7 @@ from watchparty.extensions import db, realtime, socketio
 from watchparty.realtime import RealtimeUnavailable, SocketRecord
 from watchparty.rooms import closing, playback
 from watchparty.rooms.broadcast import NAMESPACE
-from watchparty.rooms.lifecycle import RoomState, is_closed
+from watchparty.rooms.lifecycle import CLOSED_STATES, RoomState, is_closed
 from watchparty.rooms.models import Room
 from watchparty.rooms.refusals import (
     NOT_A_PARTICIPANT,
@@ -55,6 +55,8 @@ def admissible_room(code, user: User) -> Room:
     if room is None:
         raise ConnectionRefused(ROOM_NOT_FOUND)
     if is_closed(room.state):
+        if not realtime.is_shared:
+            close_locally_after_cli(room.code, room.state)
         raise ConnectionRefused(ROOM_CLOSED)
     if room.state == RoomState.GRACE and not grace_is_running(room):
         expire_lapsed_room(room)
@@ -86,12 +88,54 @@ def admit(sid: str, token, code) -> SocketContext:
     socketio.server.enter_room(sid, room.code, namespace=NAMESPACE)
     local_sockets.add(context)
     first = realtime.add_socket(SocketRecord(sid, room.code, user.id, PROCESS_ID))
+    if room_state_now(room.id) in CLOSED_STATES:  # closed while we were admitting
+        local_sockets.pop(sid)
+        realtime.remove_socket(PROCESS_ID, sid)
+        raise ConnectionRefused(ROOM_CLOSED)
     if context.is_host:
         host_arrived(room)
     send_bootstrap(context, room)
     if first:
         announce("USER_JOINED", context.room_code, user, skip_sid=sid)
     return context
+
+
+def room_state_now(room_id: int) -> str | None:
+    """Read the room's state afresh from the database."""
+    return db.session.scalar(select(Room.state).where(Room.id == room_id))
+
+
+def confirm_admission(app, sid: str) -> None:
+    """Background task after a connect: catch a room closed while the socket was connecting.
+
+    python-socketio ignores a disconnect for a sid whose connect handler is
+    still running, so a close that raced the connect may have missed it; the
+    close also removed the sid's record, which is how we notice (R24, R43).
+    """
+    for _ in range(200):
+        if socketio.server.manager.is_connected(sid, NAMESPACE) or local_sockets.get(sid) is None:
+            break
+        socketio.sleep(0.01)
+    context = local_sockets.get(sid)
+    if context is None:
+        return
+    with app.app_context():
+        if sid in realtime.room_sids(context.room_code):
+            return
+        state = room_state_now(context.room_id)
+        if state in CLOSED_STATES:
+            closing.forget_room(context.room_code)  # what this connect wrote after the close
+            closing.close_socket(sid, reason=closing_reason(state))
+
+
+def closing_reason(state: str) -> str:
+    """The ROOM_CLOSED reason for a closed state."""
+    return "deleted" if state == RoomState.DELETED else "expired"
+
+
+def close_locally_after_cli(code: str, state: str) -> None:
+    """Without Redis the CLI cannot reach our sockets: close them when the room is next used (R44)."""
+    closing.close_room(code, reason=closing_reason(state))
 
 
 def host_arrived(room: Room) -> None:
@@ -135,10 +179,10 @@ def room_still_open(context: SocketContext) -> bool:
     """Without Redis the CLI cannot reach our sockets: close them at the room's next event (R44)."""
     if realtime.is_shared:
         return True
-    state = db.session.scalar(select(Room.state).where(Room.id == context.room_id))
+    state = room_state_now(context.room_id)
     if state is None or not is_closed(state):
         return True
-    closing.close_room(context.room_code, reason="deleted" if state == RoomState.DELETED else "expired")
+    close_locally_after_cli(context.room_code, state)
     return False
 
 
