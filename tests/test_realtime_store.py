@@ -253,14 +253,6 @@ def test_claim_chat_text(store):
     assert store.claim_chat_text(CODE, 1, "d1", 0.2) is True
 
 
-def test_chat_list_is_trimmed_oldest_first(store):
-    for index in range(5):
-        store.push_chat(CODE, {"n": index, "text": f"m{index}"}, keep=3)
-    assert store.recent_chat(CODE, 10) == [{"n": i, "text": f"m{i}"} for i in (2, 3, 4)]
-    assert store.recent_chat(CODE, 2) == [{"n": 3, "text": "m3"}, {"n": 4, "text": "m4"}]
-    assert store.recent_chat(CODE, 0) == []
-    assert store.recent_chat(OTHER, 5) == []
-
 
 # playback cache --------------------------------------------------------------
 def test_playback_cache_accepts_only_newer_versions(store):
@@ -286,7 +278,6 @@ def _fill_room(store, code: str, process: str) -> None:
     store.start_grace(code, 30)
     store.count_chat_message(code, 1, 30)
     store.claim_chat_text(code, 1, "digest", 30)
-    store.push_chat(code, {"text": "hi"}, keep=10)
     store.cache_playback(code, {"version": 1})
 
 
@@ -303,7 +294,6 @@ def test_forget_room_removes_every_trace(store):
     assert store.viewer_count(CODE) == 0
     assert store.room_sids(CODE) == []
     assert store.grace_active(CODE) is False
-    assert store.recent_chat(CODE, 10) == []
     assert store.cached_playback(CODE) is None
     assert store.claim_chat_text(CODE, 1, "digest", 30) is True
     assert store.count_chat_message(CODE, 1, 30) == 1
@@ -366,7 +356,6 @@ def test_redis_down_raises_realtime_unavailable_quickly():
         lambda: store.add_socket(_record("s2")),
         lambda: store.remove_socket("p1", "s1"),
         lambda: store.forget_room(CODE),
-        lambda: store.push_chat(CODE, {"text": "hi"}, keep=5),
         lambda: store.viewer_counts([CODE]),
     ]
     for call in calls:

@@ -28,7 +28,7 @@ class SocketRemoval:
 
 
 class RealtimeStore(ABC):
-    """Presence, grace keys, counters, recent chat, playback cache and heartbeats.
+    """Presence, grace keys, chat counters, playback cache and heartbeats.
 
     Every method is atomic on its own (one Lua script, pipeline or lock), so
     several server processes can call them at once. Methods raise
@@ -108,13 +108,6 @@ class RealtimeStore(ABC):
     def claim_chat_text(self, code: str, user_id: int, digest: str, seconds: float) -> bool:
         """Mark a normalised text as sent; False if it was already marked (SPEC R54)."""
 
-    @abstractmethod
-    def push_chat(self, code: str, message: dict, keep: int) -> None:
-        """Append a message to the room's recent chat, keeping the newest `keep`."""
-
-    @abstractmethod
-    def recent_chat(self, code: str, count: int) -> list[dict]:
-        """Return up to `count` newest messages, oldest first."""
 
     # playback cache ------------------------------------------------------------
     @abstractmethod

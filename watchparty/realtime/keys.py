@@ -30,11 +30,6 @@ def room_playback(code: str) -> str:
     return f"room:{code}:playback"
 
 
-def room_chat(code: str) -> str:
-    """List of the room's recent chat messages (JSON), oldest first."""
-    return f"room:{code}:chat"
-
-
 def chat_rate(code: str, user_id: int) -> str:
     """Counter of one user's chat messages in the current rate window (SPEC R53)."""
     return f"room:{code}:chat-rate:{user_id}"

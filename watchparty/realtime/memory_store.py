@@ -51,7 +51,6 @@ class MemoryStore(RealtimeStore):
         self._presence: dict[str, dict[int, int]] = {}  # user -> number of sockets
         self._heartbeats: dict[str, float] = {}
         self._expiring: dict[str, tuple[object, float]] = {}  # key -> value, expires_at
-        self._chat: dict[str, list[str]] = {}
         self._playback: dict[str, tuple[object, str]] = {}  # code -> version, JSON
         self._purge_size = _FIRST_PURGE_SIZE
 
@@ -205,20 +204,6 @@ class MemoryStore(RealtimeStore):
         self._set_expiring(key, "1", seconds)
         return True
 
-    @_locked
-    def push_chat(self, code: str, message: dict, keep: int) -> None:
-        """Append a message, keeping the newest `keep`."""
-        messages = self._chat.setdefault(code, [])
-        messages.append(json.dumps(message))
-        del messages[: max(0, len(messages) - keep)]
-
-    @_locked
-    def recent_chat(self, code: str, count: int) -> list[dict]:
-        """Return up to `count` newest messages, oldest first."""
-        if count <= 0:
-            return []
-        return [json.loads(item) for item in self._chat.get(code, [])[-count:]]
-
     # playback cache ------------------------------------------------------------
     @_locked
     def cache_playback(self, code: str, snapshot: dict) -> bool:
@@ -246,7 +231,6 @@ class MemoryStore(RealtimeStore):
         for record in records:
             _pop_nested(self._process_sockets, record.process_id, record.sid)
         self._presence.pop(code, None)
-        self._chat.pop(code, None)
         self._playback.pop(code, None)
         prefix = keys.room_prefix(code)
         for key in [key for key in self._expiring if key.startswith(prefix)]:

@@ -310,22 +310,6 @@ class RedisStore(RealtimeStore):
         key = keys.chat_duplicate(code, user_id, digest)
         return bool(self._client.set(key, "1", nx=True, px=_milliseconds(seconds)))
 
-    @_translated
-    def push_chat(self, code: str, message: dict, keep: int) -> None:
-        """Append a message and trim the list to the newest `keep`, in one MULTI."""
-        key = keys.room_chat(code)
-        pipe = self._client.pipeline(transaction=True)
-        pipe.rpush(key, json.dumps(message))
-        pipe.ltrim(key, -keep, -1)
-        pipe.execute()
-
-    @_translated
-    def recent_chat(self, code: str, count: int) -> list[dict]:
-        """Return up to `count` newest messages, oldest first."""
-        if count <= 0:
-            return []
-        return [json.loads(item) for item in self._client.lrange(keys.room_chat(code), -count, -1)]
-
     # playback cache ------------------------------------------------------------
     @_translated
     def cache_playback(self, code: str, snapshot: dict) -> bool:
