@@ -2,24 +2,29 @@
 
     .venv/bin/python bench/fanout.py [--sizes 10,100,500] [--seeks 200] [--interval 0.05]
 
-For each room size N, two real server processes share one real redis-server:
-first two `python wsgi.py` (ours: gevent, one SQLite file, REDIS_URL set),
-then two `bench/bare_server.py` (python-socketio with the same WebSocket
-handler and Redis queue, no application logic). The host connects to the
+One real redis-server; the host and the viewers are registered over HTTP on
+two `python wsgi.py` processes (one SQLite file), one room per size. Then,
+for each room size N, two fresh pairs of server processes share that Redis:
+two `python wsgi.py` (ours: gevent, REDIS_URL set) and two
+`bench/bare_server.py` (python-socketio with the same WebSocket handler and
+Redis queue, no application logic). For each pair, the host connects to the
 first process and N viewers are spread evenly over both; every client offers
-permessage-deflate as a browser does. The host sends `--seeks` SEEKs,
-`--interval` seconds apart, each with a distinct time; a viewer's latency for
-a SEEK is the receive time of the PLAYBACK_STATE carrying that time minus the
-host's send time (one monotonic clock for the whole machine). Reported: p50
-and p99 over all (SEEK, viewer) pairs, missed deliveries, the CPU of the
-load generator and of each server process during the SEEKs, and resident
-memory per connected socket (RSS after the N viewers connected minus RSS
-before, summed over both processes, divided by N).
+permessage-deflate as a browser does, and the answer is reported.
 
-Every server process is fresh for each (server, N) phase, so the memory
-figures start from the same place. Each phase's servers, the load-generator
-processes and redis-server are stopped on the way out, whatever happens.
-The Markdown report is printed and written to bench/results/fanout-<date>.md.
+The host sends SEEKs `--interval` seconds apart, each with a distinct time;
+a viewer's latency for a SEEK is the receive time of the PLAYBACK_STATE
+carrying that time minus the host's send time (CLOCK_MONOTONIC, one clock for
+the whole machine). After `--warmup` uncounted SEEKs per pair, `--seeks` SEEKs
+per pair are sent in `--rounds` rounds that alternate ours and bare, so that
+both meet the same conditions on a machine that may be doing other work.
+
+Reported: p50 and p99 over all (SEEK, viewer) pairs, missed deliveries, the
+CPU of the load generator, of each server process, of redis-server and of the
+rest of the machine during the SEEKs, and resident memory per connected
+socket (RSS after the N viewers connected minus RSS before, summed over both
+processes, divided by N). Every process started here (servers, load
+generators, redis-server) is stopped on the way out, whatever happens. The
+Markdown report is printed and written to bench/results/fanout-<date>.md.
 """
 
 import argparse
@@ -32,7 +37,6 @@ import os
 import platform
 import signal
 import socket
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -48,6 +52,7 @@ ROOT = BENCH.parent
 sys.path.insert(0, str(ROOT))
 
 import loadgen  # noqa: E402  (bench/ is on sys.path as the script's directory)
+
 from tests.support import ApiUser, LiveServer, RedisServer, free_port, server_env, wait_until  # noqa: E402
 
 #: A room with media, as a real watch party has: the host's SEEK also writes its watch progress (R63).
@@ -169,6 +174,12 @@ def start_pair(factory) -> list:
     return servers
 
 
+def busy_seconds() -> float:
+    """CPU seconds the whole machine has spent busy (all cores, all processes)."""
+    times = psutil.cpu_times()
+    return sum(getattr(times, name, 0.0) for name in ("user", "nice", "system", "irq", "softirq"))
+
+
 def rss(pid: int) -> int:
     return psutil.Process(pid).memory_info().rss
 
@@ -219,27 +230,54 @@ def create_population(env: dict, workdir: Path, viewers: int, sizes: list[int], 
             server.stop()
 
 
-# one measured phase --------------------------------------------------------------------------
+# one room size: both servers, measured in alternating rounds ----------------------------------
+
+KINDS = ("ours", "bare")
 
 
 @dataclass
-class PhaseResult:
+class KindResult:
+    """What one server kind did at one room size, summed over its rounds."""
+
     kind: str
     size: int
-    latencies: list[float]
-    local: list[float]
-    remote: list[float]
-    missed: int
-    cpu: dict[str, float]
     rss_before: list[int]
     rss_after: list[int]
     extensions: list
     connect_seconds: float
-    seek_seconds: float
+    latencies: list[float] = field(default_factory=list)
+    local: list[float] = field(default_factory=list)
+    remote: list[float] = field(default_factory=list)
+    missed: int = 0
+    seek_seconds: float = 0.0
+    machine_seconds: float = 0.0
+    cpu_seconds: dict[str, float] = field(default_factory=dict)
+    round_p50: list[float] = field(default_factory=list)
 
     @property
     def kib_per_socket(self) -> float:
         return (sum(self.rss_after) - sum(self.rss_before)) / 1024 / self.size
+
+    def cpu(self, name: str) -> float:
+        """% of one core used by one watched process during the SEEKs."""
+        return self.cpu_seconds.get(name, 0.0) / self.seek_seconds * 100
+
+    @property
+    def loadgen_cpu(self) -> float:
+        return sum(self.cpu(n) for n in self.cpu_seconds if n.startswith("loadgen"))
+
+    @property
+    def loadgen_max(self) -> float:
+        return max(self.cpu(n) for n in self.cpu_seconds if n.startswith("loadgen"))
+
+    @property
+    def machine_cpu(self) -> float:
+        return self.machine_seconds / self.seek_seconds * 100
+
+    @property
+    def others_cpu(self) -> float:
+        """CPU of the machine not used by this benchmark's processes (other work on the box)."""
+        return max(0.0, self.machine_cpu - sum(self.cpu(n) for n in self.cpu_seconds))
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -253,93 +291,131 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[low] + (ordered[high] - ordered[low]) * (rank - low)
 
 
-def run_phase(
-    kind: str,
-    servers: list,
-    host_auth: dict,
-    viewer_auths: list[dict],
-    host_gen: LoadGenerator,
-    viewer_gens: list[LoadGenerator],
-    redis_pid: int,
-    args,
-) -> PhaseResult:
-    """Connect the host and the viewers, send the SEEKs, and time every delivery."""
-    size = len(viewer_auths)
-    urls = [s.url for s in servers]
-    pids = [s.process.pid for s in servers]
-    host_gen.call("connect", [(urls[0], host_auth)], 1)
-    host_gen.call("quiet", 0.5, 10)
-    time.sleep(0.5)
-    rss_before = [rss(pid) for pid in pids]
+def cpu_seconds(process: psutil.Process) -> float:
+    times = process.cpu_times()
+    return times.user + times.system
 
-    # viewer i -> server i % 2 (the host is on server 0), and the load generators each get half of both.
-    assignment: list[list[tuple[int, int]]] = [[] for _ in viewer_gens]  # per generator: (viewer, server)
-    for index in range(size):
-        assignment[(index // 2) % len(viewer_gens)].append((index, index % 2))
-    started = time.monotonic()
-    for gen, viewers in zip(viewer_gens, assignment, strict=True):
-        gen.send(
-            "connect", [(urls[server], viewer_auths[v]) for v, server in viewers], args.connect_concurrency
-        )
-    connected = [gen.reply(timeout=600) for gen in viewer_gens]
-    connect_seconds = time.monotonic() - started
-    for gen, answer, viewers in zip(viewer_gens, connected, assignment, strict=True):
-        if answer["connected"] != len(viewers):
-            raise RuntimeError(f"{kind} N={size}: {gen.name} connected {answer['connected']}/{len(viewers)}: "
-                               f"{answer['failures']}")  # fmt: skip
-    # Let the connection storm (USER_JOINED to everyone) drain before measuring anything.
-    for gen in [host_gen, *viewer_gens]:
-        gen.send("quiet", 1.0, 120)
-    for gen in [host_gen, *viewer_gens]:
-        gen.reply()
-    rss_after = [rss(pid) for pid in pids]
-    for gen in viewer_gens:
-        gen.call("reset")
 
-    times = [SEEK_BASE + index for index in range(args.seeks)]
-    watched = {
-        "loadgen": [psutil.Process(g.pid) for g in [host_gen, *viewer_gens]],
-        "redis": [psutil.Process(redis_pid)],
-    }
-    for index, pid in enumerate(pids):
-        watched[f"server{index}"] = [psutil.Process(pid)]
-    for processes in watched.values():
-        for process in processes:
-            process.cpu_percent(None)
-    per_loadgen = []
-    started = time.monotonic()
-    for gen in viewer_gens:
-        gen.send("collect", times, args.seeks * args.interval + 30)
-    sent = host_gen.call("seek", times, args.interval, timeout=args.seeks * args.interval + 60)
-    received = [gen.reply(timeout=args.seeks * args.interval + 60) for gen in viewer_gens]
-    seek_seconds = time.monotonic() - started
-    cpu = {}
-    for name, processes in watched.items():
-        shares = [process.cpu_percent(None) for process in processes]
-        cpu[name] = sum(shares)
-        if name == "loadgen":
-            per_loadgen = shares
-    cpu["loadgen_max"] = max(per_loadgen)
+@dataclass
+class Bench:
+    """The long-lived pieces of a run: load generators, redis, arguments."""
 
-    latencies, local, remote, missed = [], [], [], 0
-    for viewers, rows in zip(assignment, received, strict=True):
-        for (_viewer, server), row in zip(viewers, rows, strict=True):
-            for send_time, receive_time in zip(sent, row, strict=True):
-                if receive_time is None:
-                    missed += 1
-                    continue
-                latency = (receive_time - send_time) * 1000
-                latencies.append(latency)
-                (local if server == 0 else remote).append(latency)
+    host_gen: LoadGenerator
+    viewer_gens: list[LoadGenerator]
+    redis: RedisServer
+    args: argparse.Namespace
 
-    for gen in viewer_gens:
-        gen.send("disconnect")
-    for gen in viewer_gens:
-        gen.reply()
-    host_gen.call("disconnect")
-    extensions = sorted({tuple(e) for answer in connected for e in answer["extensions"]})
-    return PhaseResult(kind, size, latencies, local, remote, missed, cpu, rss_before, rss_after, extensions,
-                       connect_seconds, seek_seconds)  # fmt: skip
+    def assignment(self, size: int) -> list[list[tuple[int, int]]]:
+        """Per viewer generator, its (viewer index, server index) pairs: viewer i on server i % 2."""
+        plan: list[list[tuple[int, int]]] = [[] for _ in self.viewer_gens]
+        for index in range(size):
+            plan[(index // 2) % len(self.viewer_gens)].append((index, index % 2))
+        return plan
+
+    def connect(self, kind: str, servers: list, host_auth: dict, viewer_auths: list[dict]) -> KindResult:
+        """Connect the host (server 1) then the viewers (both servers); RSS before and after the viewers."""
+        urls, pids = [s.url for s in servers], [s.process.pid for s in servers]
+        self.host_gen.call("connect", kind, [(urls[0], host_auth)], 1, "asyncclient")
+        self.host_gen.call("quiet", 0.5, 10)
+        time.sleep(0.5)
+        rss_before = [rss(pid) for pid in pids]
+        started = time.monotonic()
+        plan = self.assignment(len(viewer_auths))
+        for gen, viewers in zip(self.viewer_gens, plan, strict=True):
+            specs = [(urls[server], viewer_auths[v]) for v, server in viewers]
+            gen.send("connect", kind, specs, self.args.connect_concurrency, self.args.client)
+        answers = [gen.reply(timeout=600) for gen in self.viewer_gens]
+        connect_seconds = time.monotonic() - started
+        for gen, answer, viewers in zip(self.viewer_gens, answers, plan, strict=True):
+            if answer["connected"] != len(viewers):
+                raise RuntimeError(
+                    f"{kind} N={len(viewer_auths)}: {gen.name} connected "
+                    f"{answer['connected']}/{len(viewers)}: {answer['failures']}"
+                )
+        # Let the connection storm (USER_JOINED to everyone, for ours) drain before measuring.
+        gens = [self.host_gen, *self.viewer_gens]
+        for gen in gens:
+            gen.send("quiet", 1.0, 120)
+        for gen in gens:
+            gen.reply()
+        rss_after = [rss(pid) for pid in pids]
+        extensions = sorted({tuple(e) for answer in answers for e in answer["extensions"]})
+        return KindResult(kind, len(viewer_auths), rss_before, rss_after, extensions, connect_seconds)
+
+    def measure_round(self, result: KindResult, servers: list, times: list[float]) -> None:
+        """The host sends one SEEK per time; every viewer's receive time is matched to its send time."""
+        args = self.args
+        watched = {g.name: psutil.Process(g.pid) for g in [self.host_gen, *self.viewer_gens]}
+        watched["redis"] = psutil.Process(self.redis.process.pid)
+        for index, server in enumerate(servers):
+            watched[f"server{index}"] = psutil.Process(server.process.pid)
+        for gen in self.viewer_gens:
+            gen.call("reset", result.kind)
+        limit = len(times) * args.interval + 30
+        before = {name: cpu_seconds(p) for name, p in watched.items()}
+        machine_before, started = busy_seconds(), time.monotonic()
+        for gen in self.viewer_gens:
+            gen.send("collect", result.kind, times, limit)
+        sent = self.host_gen.call("seek", result.kind, times, args.interval, timeout=limit + 30)
+        received = [gen.reply(timeout=limit + 30) for gen in self.viewer_gens]
+        result.seek_seconds += time.monotonic() - started
+        result.machine_seconds += busy_seconds() - machine_before
+        for name, process in watched.items():
+            spent = cpu_seconds(process) - before[name]
+            result.cpu_seconds[name] = result.cpu_seconds.get(name, 0.0) + spent
+
+        this_round = []
+        for viewers, rows in zip(self.assignment(result.size), received, strict=True):
+            for (_viewer, server), row in zip(viewers, rows, strict=True):
+                for send_time, receive_time in zip(sent, row, strict=True):
+                    if receive_time is None:
+                        result.missed += 1
+                        continue
+                    latency = (receive_time - send_time) * 1000
+                    this_round.append(latency)
+                    (result.local if server == 0 else result.remote).append(latency)
+        result.latencies += this_round
+        result.round_p50.append(percentile(this_round, 50))
+
+    def disconnect(self, kind: str) -> None:
+        for gen in self.viewer_gens:
+            gen.send("disconnect", kind)
+        for gen in self.viewer_gens:
+            gen.reply()
+        self.host_gen.call("disconnect", kind)
+
+
+def run_size(bench: Bench, env: dict, workdir: Path, population: "Population", size: int) -> dict:
+    """Measure ours and bare at one room size, in alternating rounds so both see the same conditions."""
+    code = population.rooms[size]
+    host_auth = {"token": population.host_token, "room": code}
+    viewer_auths = [{"token": t, "room": code} for t in population.viewer_tokens[:size]]
+    args, servers, results = bench.args, {}, {}
+    try:
+        servers["ours"] = start_pair(lambda i: LiveServer(env, workdir / f"ours-{size}-{i}.log"))
+        servers["bare"] = start_pair(lambda i: BareServer(bench.redis.url, workdir / f"bare-{size}-{i}.log"))
+        for kind in KINDS:
+            results[kind] = bench.connect(kind, servers[kind], host_auth, viewer_auths)
+        # Warm-up SEEKs, not counted: the first ones pay for imports, statement compilation, first inserts.
+        warmup = [SEEK_BASE - 1 - i for i in range(args.warmup)]
+        for kind in KINDS:
+            if warmup:
+                bench.measure_round(KindResult(kind, size, [], [], [], 0.0), servers[kind], warmup)
+        per_round = [args.seeks // args.rounds + (r < args.seeks % args.rounds) for r in range(args.rounds)]
+        first = SEEK_BASE
+        for number, count in enumerate(per_round):
+            times = [first + i for i in range(count)]
+            first += count
+            for kind in KINDS if number % 2 == 0 else KINDS[::-1]:
+                bench.measure_round(results[kind], servers[kind], times)
+                time.sleep(0.2)
+        for kind in KINDS:
+            bench.disconnect(kind)
+    finally:
+        for pair in servers.values():
+            for server in pair:
+                server.stop()
+    return results
 
 
 # report ------------------------------------------------------------------------------------
@@ -362,10 +438,8 @@ def versions_line() -> str:
     for name in names:
         with contextlib.suppress(importlib.metadata.PackageNotFoundError):
             found.append(f"{name} {importlib.metadata.version(name)}")
-    redis_version = subprocess.run(
-        ["redis-server", "--version"], capture_output=True, text=True
-    ).stdout.split()
-    server = next((word for word in redis_version if word.startswith("v=")), "v=?")[2:]
+    answer = subprocess.run(["redis-server", "--version"], capture_output=True, text=True).stdout.split()
+    server = next((word for word in answer if word.startswith("v=")), "v=?")[2:]
     return f"Python {platform.python_version()}, " + ", ".join(found) + f", redis-server {server}"
 
 
@@ -373,79 +447,79 @@ def ms(value: float) -> str:
     return f"{value:.1f}"
 
 
-def report(
-    results: dict[tuple[str, int], PhaseResult], sizes: list[int], args, when: datetime.datetime
-) -> str:
+def mib(values: list[int]) -> str:
+    return " + ".join(f"{v / 2**20:.0f}" for v in values)
+
+
+def report(results: dict[int, dict[str, KindResult]], args, when: datetime.datetime) -> str:
+    client = {"raw": "a minimal Socket.IO wire-protocol client", "asyncclient": "python-socketio AsyncClient"}
     lines = [
         f"# Room fan-out: ours vs bare python-socketio ({when:%Y-%m-%d %H:%M} UTC)",
         "",
         f"- Machine: {machine_line()}",
         f"- Stack: {versions_line()}",
         f"- Command: `.venv/bin/python bench/fanout.py --sizes {args.sizes} --seeks {args.seeks} "
-        f"--interval {args.interval} --loadgens {args.loadgens}`",
-        f"- {args.seeks} SEEKs per phase, {args.interval * 1000:.0f} ms apart; host on process 1, viewers split "
-        f"evenly over 2 processes; load generator: {args.loadgens} viewer processes + 1 host process "
-        "(python-socketio AsyncClient over aiohttp, WebSocket only)",
+        f"--interval {args.interval} --rounds {args.rounds} --warmup {args.warmup} "
+        f"--loadgens {args.loadgens} --client {args.client}`",
+        f"- Per N and server: {args.warmup} warm-up SEEKs (not counted), then {args.seeks} SEEKs "
+        f"{args.interval * 1000:.0f} ms apart in {args.rounds} rounds alternating ours and bare; "
+        "host on process 1, viewers split evenly over the 2 processes.",
+        f"- Load generator: {args.loadgens} viewer processes ({client[args.client]} over aiohttp, WebSocket "
+        "only) + 1 host process (python-socketio AsyncClient).",
     ]
-    extensions = sorted({e for r in results.values() for e in r.extensions})
+    extensions = sorted({e for by_kind in results.values() for r in by_kind.values() for e in r.extensions})
     for offered, answered, wbits in extensions:
-        lines.append(
-            f"- WebSocket compression: clients offered `{offered}`; the servers answered `{answered}` "
-            f"(negotiated wbits {wbits}: {'compressed' if wbits else 'no compression'})"
-        )
+        state = "compressed" if wbits else "not compressed"
+        lines.append(f"- WebSocket compression: offered `{offered}`, answered `{answered}`: frames {state}.")
     lines += [
         "",
-        "Latency in ms from the host's SEEK to each viewer's PLAYBACK_STATE, over all (SEEK, viewer) pairs. "
-        "CPU in % of one core during the SEEKs (load generator: all its processes summed, busiest one in "
-        "brackets).",
+        "Latency (ms) from the host's SEEK to each viewer's PLAYBACK_STATE, over all (SEEK, viewer) pairs; "
+        "missed: ours / bare; loadgen CPU: % of one core during the SEEKs, all load-generator processes "
+        "summed (busiest one in brackets), ours / bare.",
         "",
         "| N | ours p50 | ours p99 | bare p50 | bare p99 | ratio p50 | ratio p99 | missed | loadgen CPU |",
         "|---|---|---|---|---|---|---|---|---|",
     ]
-    for size in sizes:
-        ours, bare = results[("ours", size)], results[("bare", size)]
+    for size, by_kind in results.items():
+        ours, bare = by_kind["ours"], by_kind["bare"]
         o50, o99 = percentile(ours.latencies, 50), percentile(ours.latencies, 99)
         b50, b99 = percentile(bare.latencies, 50), percentile(bare.latencies, 99)
-        missed = f"{ours.missed} / {bare.missed}"
-        load = (
-            f"{ours.cpu['loadgen']:.0f}% ({ours.cpu['loadgen_max']:.0f}%) / "
-            f"{bare.cpu['loadgen']:.0f}% ({bare.cpu['loadgen_max']:.0f}%)"
-        )
+        load = " / ".join(f"{r.loadgen_cpu:.0f}% ({r.loadgen_max:.0f}%)" for r in (ours, bare))
         lines.append(
             f"| {size} | {ms(o50)} | {ms(o99)} | {ms(b50)} | {ms(b99)} | {o50 / b50:.2f} | {o99 / b99:.2f} "
-            f"| {missed} | {load} |"
+            f"| {ours.missed} / {bare.missed} | {load} |"
         )
     lines += [
         "",
-        "missed and loadgen CPU: ours / bare.",
+        "Details: server CPU in % of one core during the SEEKs; machine = all cores busy (200% = both), "
+        "others = the part of it used by processes outside this benchmark.",
         "",
-        "| N | server | CPU proc 1 / proc 2 / redis | p50 local / remote viewers | connect N | max | deliveries |",
-        "|---|---|---|---|---|---|---|",
+        "| N | server | proc 1 / proc 2 / redis | machine (others) | p50 local / remote | p50 by round | max "
+        "| connect N |",
+        "|---|---|---|---|---|---|---|---|",
     ]
-    for size in sizes:
-        for kind in ("ours", "bare"):
-            r = results[(kind, size)]
+    for size, by_kind in results.items():
+        for kind in KINDS:
+            r = by_kind[kind]
             lines.append(
-                f"| {size} | {kind} | {r.cpu['server0']:.0f}% / {r.cpu['server1']:.0f}% / {r.cpu['redis']:.0f}% "
+                f"| {size} | {kind} | "
+                f"{r.cpu('server0'):.0f}% / {r.cpu('server1'):.0f}% / {r.cpu('redis'):.0f}% "
+                f"| {r.machine_cpu:.0f}% ({r.others_cpu:.0f}%) "
                 f"| {ms(percentile(r.local, 50))} / {ms(percentile(r.remote, 50))} "
-                f"| {r.connect_seconds:.1f}s | {ms(max(r.latencies, default=float('nan')))} "
-                f"| {len(r.latencies)} |"
+                f"| {ms(min(r.round_p50))}-{ms(max(r.round_p50))} "
+                f"| {ms(max(r.latencies, default=float('nan')))} | {r.connect_seconds:.1f}s |"
             )
-    largest = max(sizes)
-    ours, bare = results[("ours", largest)], results[("bare", largest)]
+    largest = max(results)
+    ours, bare = results[largest]["ours"], results[largest]["bare"]
     lines += [
         "",
-        f"Resident memory per connected socket at N={largest} (RSS of both server processes after the viewers "
-        f"connected minus before, / N): ours {ours.kib_per_socket:.0f} KiB, bare {bare.kib_per_socket:.0f} KiB "
-        f"(ours {mib(ours.rss_before)} -> {mib(ours.rss_after)} MiB, "
+        f"Resident memory per connected socket at N={largest} (RSS of both server processes after the "
+        f"viewers connected minus before, / N): ours {ours.kib_per_socket:.0f} KiB, "
+        f"bare {bare.kib_per_socket:.0f} KiB (ours {mib(ours.rss_before)} -> {mib(ours.rss_after)} MiB, "
         f"bare {mib(bare.rss_before)} -> {mib(bare.rss_after)} MiB).",
         "",
     ]
     return "\n".join(lines)
-
-
-def mib(values: list[int]) -> str:
-    return " + ".join(f"{v / 2**20:.0f}" for v in values)
 
 
 # main ----------------------------------------------------------------------------------------
@@ -456,14 +530,27 @@ def parse_args(argv=None):
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--sizes", default="10,100,500", help="room sizes N, comma-separated")
-    parser.add_argument("--seeks", type=int, default=200, help="SEEKs per phase")
+    parser.add_argument("--seeks", type=int, default=200, help="SEEKs per room size and server")
     parser.add_argument("--interval", type=float, default=0.05, help="seconds between two SEEKs")
+    parser.add_argument(
+        "--rounds", type=int, default=8, help="alternating ours/bare rounds the SEEKs are split in"
+    )
+    parser.add_argument(
+        "--warmup", type=int, default=20, help="SEEKs per server before measuring, not counted"
+    )
     parser.add_argument("--loadgens", type=int, default=2, help="viewer load-generator processes")
+    parser.add_argument(
+        "--client",
+        choices=["raw", "asyncclient"],
+        default="raw",
+        help="viewer client: a minimal wire-protocol client (default), or python-socketio's AsyncClient",
+    )
     parser.add_argument("--register-threads", type=int, default=8, help="concurrent registrations")
     parser.add_argument("--connect-concurrency", type=int, default=25, help="connects in flight per loadgen")
     parser.add_argument("--output", type=Path, default=BENCH / "results", help="folder for the report")
     args = parser.parse_args(argv)
     args.size_list = sorted({int(s) for s in args.sizes.split(",") if s.strip()})
+    args.rounds = max(1, min(args.rounds, args.seeks))
     return args
 
 
@@ -478,68 +565,47 @@ def main(argv=None) -> int:
     signal.signal(signal.SIGTERM, interrupted)
     stoppable: list = []
     started = time.monotonic()
+    results: dict[int, dict[str, KindResult]] = {}
     with tempfile.TemporaryDirectory(prefix="fanout-") as tmp:
         workdir = Path(tmp)
         try:
             generators = [LoadGenerator("loadgen-host")]
             generators += [LoadGenerator(f"loadgen-{i + 1}") for i in range(args.loadgens)]
             stoppable += generators
-            host_gen, viewer_gens = generators[0], generators[1:]
             redis = RedisServer(workdir).start()
             stoppable.append(redis)
+            bench = Bench(generators[0], generators[1:], redis, args)
             env = server_env(f"sqlite:///{workdir / 'bench.sqlite3'}", redis.url)
-            print(f"setup: redis on {redis.port}, registering users ...", flush=True)
+            print(
+                f"setup: redis on port {redis.port}; registering 1 host + {max(args.size_list)} viewers",
+                flush=True,
+            )
             population = create_population(
                 env, workdir, max(args.size_list), args.size_list, args.register_threads
             )
-
-            results: dict[tuple[str, int], PhaseResult] = {}
             for size in args.size_list:
-                code = population.rooms[size]
-                for kind in ("ours", "bare"):
-                    if kind == "ours":
-                        servers = start_pair(
-                            lambda i, size=size: LiveServer(env, workdir / f"ours-{size}-{i}.log")
-                        )
-                    else:
-                        servers = start_pair(
-                            lambda i, size=size: BareServer(redis.url, workdir / f"bare-{size}-{i}.log")
-                        )
-                    stoppable += servers
-                    try:
-                        result = run_phase(
-                            kind,
-                            servers,
-                            {"token": population.host_token, "room": code},
-                            [{"token": t, "room": code} for t in population.viewer_tokens[:size]],
-                            host_gen,
-                            viewer_gens,
-                            redis.process.pid,
-                            args,
-                        )
-                    finally:
-                        for server in servers:
-                            server.stop()
-                    results[(kind, size)] = result
+                results[size] = run_size(bench, env, workdir, population, size)
+                for kind, r in results[size].items():
                     print(
-                        f"{kind:4} N={size:<4} p50 {percentile(result.latencies, 50):6.1f} ms  "
-                        f"p99 {percentile(result.latencies, 99):6.1f} ms  missed {result.missed}  "
-                        f"loadgen {result.cpu['loadgen']:.0f}%  servers {result.cpu['server0']:.0f}%/"
-                        f"{result.cpu['server1']:.0f}%  ({time.monotonic() - started:.0f}s)",
+                        f"{kind:4} N={size:<4} p50 {percentile(r.latencies, 50):7.1f} ms  "
+                        f"p99 {percentile(r.latencies, 99):7.1f} ms  missed {r.missed}  "
+                        f"loadgen {r.loadgen_cpu:.0f}%  "
+                        f"servers {r.cpu('server0'):.0f}%/{r.cpu('server1'):.0f}%  "
+                        f"others {r.others_cpu:.0f}%  ({time.monotonic() - started:.0f}s)",
                         flush=True,
                     )
         finally:
             for item in reversed(stoppable):
                 with contextlib.suppress(Exception):
                     item.stop()
-    text = report(results, args.size_list, args, when)
+    text = report(results, args, when)
     print()
     print(text)
     args.output.mkdir(parents=True, exist_ok=True)
     path = args.output / f"fanout-{when:%Y-%m-%d-%H%M}.md"
     path.write_text(text)
     print(f"written to {path.relative_to(ROOT) if path.is_relative_to(ROOT) else path}")
-    missed = sum(r.missed for r in results.values())
+    missed = sum(r.missed for by_kind in results.values() for r in by_kind.values())
     return 1 if missed else 0
 
 
