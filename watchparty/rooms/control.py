@@ -7,8 +7,7 @@ from flask import current_app
 from watchparty import chat
 from watchparty.extensions import db, socketio
 from watchparty.progress import services as progress
-from watchparty.rooms import playback
-from watchparty.rooms.broadcast import NAMESPACE
+from watchparty.rooms import broadcast, playback
 from watchparty.rooms.models import Room
 from watchparty.rooms.sockets import SocketContext
 
@@ -19,15 +18,21 @@ def host_command(context: SocketContext, is_playing: bool | None, position: floa
         return
     snapshot = playback.change_playback(context.room_id, is_playing=is_playing, position=position)
     playback.remember_snapshot(context.room_code, snapshot)
-    socketio.emit("PLAYBACK_STATE", snapshot.payload(), to=context.room_code, namespace=NAMESPACE)
-    record_host_position(context, snapshot.time_at(time.time()))
+    broadcast.playback_changed(context.room_code, snapshot)
+    app = current_app._get_current_object()
+    socketio.start_background_task(record_host_position, app, context, snapshot.time_at(time.time()))
 
 
-def record_host_position(context: SocketContext, position: float) -> None:
-    """The host's command also moves the host's watch progress (R63)."""
-    room = db.session.get(Room, context.room_id)
-    if room is not None and room.media is not None:
-        progress.record_progress(context.user_id, room, position, None)
+def record_host_position(app, context: SocketContext, position: float) -> None:
+    """The host's command also moves the host's watch progress (R63).
+
+    A task of its own: under gevent a SQLite write blocks the process, and the
+    PLAYBACK_STATE frames just queued for this process's viewers go first.
+    """
+    with app.app_context():
+        room = db.session.get(Room, context.room_id)
+        if room is not None and room.media is not None:
+            progress.record_progress(context.user_id, room, position, None)
 
 
 def sync_check(context: SocketContext, client_time: float) -> dict:
@@ -38,8 +43,7 @@ def sync_check(context: SocketContext, client_time: float) -> dict:
     drift = round(client_time - authoritative, 3)
     corrected = abs(drift) > float(current_app.config["SYNC_DRIFT_THRESHOLD_SECONDS"])
     if corrected:
-        correction = {**snapshot.payload(now), "drift": drift}
-        socketio.emit("SYNC_CORRECTION", correction, to=context.sid, namespace=NAMESPACE)
+        broadcast.to_own_socket("SYNC_CORRECTION", {**snapshot.payload(now), "drift": drift}, context.sid)
     return {"drift": drift, "corrected": corrected}
 
 
@@ -61,7 +65,7 @@ def send_chat(context: SocketContext, text: str) -> None:
     try:
         message = chat.post_message(room, context.user_id, text)
     except chat.ChatRefused as refusal:
-        socketio.emit("ERROR", refusal.payload(), to=context.sid, namespace=NAMESPACE)
+        broadcast.to_own_socket("ERROR", refusal.payload(), context.sid)
         return
     if message is not None:
-        socketio.emit("CHAT", message, to=context.room_code, namespace=NAMESPACE)
+        broadcast.chat_message(context.room_code, message)

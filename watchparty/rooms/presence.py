@@ -14,7 +14,7 @@ from watchparty.auth.models import User
 from watchparty.database import utcnow
 from watchparty.extensions import db, realtime, socketio
 from watchparty.realtime import RealtimeUnavailable, SocketRecord
-from watchparty.rooms import closing, playback
+from watchparty.rooms import broadcast, closing, playback
 from watchparty.rooms.broadcast import NAMESPACE
 from watchparty.rooms.lifecycle import CLOSED_STATES, RoomState, is_closed
 from watchparty.rooms.models import Room
@@ -146,33 +146,55 @@ def host_arrived(room: Room) -> None:
         room.id, RoomState.GRACE, RoomState.LIVE, host_disconnected_at=None
     ):
         realtime.end_grace(room.code)
-        socketio.emit("HOST_RECONNECTED", {}, to=room.code, namespace=NAMESPACE)
+        broadcast.host_reconnected(room.code)
 
 
 def send_bootstrap(context: SocketContext, room: Room) -> None:
     """Send exactly one PLAYBACK_STATE, PRESENCE and CHAT_HISTORY to the new socket (R32)."""
     snapshot = playback.current_snapshot(room.code, room.id)
-    to = {"to": context.sid, "namespace": NAMESPACE}
-    socketio.emit("PLAYBACK_STATE", snapshot.payload(), **to)
-    socketio.emit("PRESENCE", presence_payload(room), **to)
-    socketio.emit("CHAT_HISTORY", {"messages": chat.bootstrap_messages(room)}, **to)
+    broadcast.to_own_socket("PLAYBACK_STATE", snapshot.payload(), context.sid)
+    broadcast.to_own_socket("PRESENCE", presence_payload(room), context.sid)
+    broadcast.to_own_socket("CHAT_HISTORY", {"messages": chat.bootstrap_messages(room)}, context.sid)
 
 
 def presence_payload(room: Room) -> dict:
     """Who is connected to the room, host marked (R32)."""
-    user_ids = realtime.present_user_ids(room.code)
-    users = db.session.scalars(select(User).where(User.id.in_(user_ids)).order_by(User.id)).all()
+    user_ids = sorted(realtime.present_user_ids(room.code))
+    names = display_names(user_ids)
     return {
         "viewer_count": len(user_ids),
-        "users": [{**u.to_public_dict(), "is_host": u.id == room.host_id} for u in users],
+        "users": [
+            {"id": user_id, "display_name": names[user_id], "is_host": user_id == room.host_id}
+            for user_id in user_ids
+            if user_id in names
+        ],
         "host_connected": room.host_id in user_ids,
     }
+
+
+_display_names: dict[int, str] = {}
+DISPLAY_NAME_CACHE_SIZE = 100_000
+
+
+def display_names(user_ids: list[int]) -> dict[int, str]:
+    """Display names by id; names never change, so this process remembers them.
+
+    Without the cache every connect would load the whole room's users again,
+    which makes filling a large room quadratic.
+    """
+    missing = [user_id for user_id in user_ids if user_id not in _display_names]
+    if missing:
+        if len(_display_names) > DISPLAY_NAME_CACHE_SIZE:
+            _display_names.clear()
+        rows = db.session.execute(select(User.id, User.display_name).where(User.id.in_(missing)))
+        _display_names.update({row.id: row.display_name for row in rows})
+    return {user_id: _display_names[user_id] for user_id in user_ids if user_id in _display_names}
 
 
 def announce(event: str, code: str, user: User, skip_sid: str | None = None) -> None:
     """Send USER_JOINED or USER_LEFT with the new viewer count (R32, R33)."""
     payload = {"user": user.to_public_dict(), "viewer_count": realtime.viewer_count(code)}
-    socketio.emit(event, payload, to=code, skip_sid=skip_sid, namespace=NAMESPACE)
+    broadcast.presence_changed(event, code, payload, skip_sid=skip_sid)
 
 
 def room_still_open(context: SocketContext) -> bool:
@@ -217,10 +239,10 @@ def start_grace(room: Room) -> None:
     seconds = float(current_app.config["GRACE_PERIOD_SECONDS"])
     realtime.start_grace(room.code, seconds)
     playback.remember_snapshot(room.code, snapshot)
-    socketio.emit("PLAYBACK_STATE", snapshot.payload(), to=room.code, namespace=NAMESPACE)
+    broadcast.playback_changed(room.code, snapshot)
     expires_at = datetime.fromtimestamp(time.time() + seconds, UTC).isoformat()
     payload = {"grace_seconds": seconds, "grace_expires_at": expires_at}
-    socketio.emit("HOST_DISCONNECTED", payload, to=room.code, namespace=NAMESPACE)
+    broadcast.host_disconnected(room.code, payload)
 
 
 def forget_local(sid: str) -> None:
