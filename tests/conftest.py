@@ -85,9 +85,11 @@ def start_server(tmp_path, database_url) -> Iterator[Callable[..., LiveServer]]:
     """Start `python wsgi.py` processes sharing one database; all stopped after the test."""
     servers: list[LiveServer] = []
 
-    def start(redis_url: str | None = None, **settings) -> LiveServer:
+    def start(redis_url: str | None = None, command: tuple | None = None, **settings) -> LiveServer:
         env = server_env(database_url, redis_url, **settings)
         server = LiveServer(env=env, log_path=Path(tmp_path) / f"server-{len(servers)}.log")
+        if command:
+            server.command = command
         servers.append(server)
         return server.start()
 

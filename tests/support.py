@@ -94,6 +94,7 @@ class LiveServer:
     log_path: Path
     port: int = field(default_factory=free_port)
     process: subprocess.Popen | None = None
+    command: tuple = (sys.executable, "wsgi.py")
 
     @property
     def url(self) -> str:
@@ -103,7 +104,7 @@ class LiveServer:
         env = {**self.env, "HOST": "127.0.0.1", "PORT": str(self.port)}
         self._log = open(self.log_path, "ab")  # noqa: SIM115 - closed in stop()
         self.process = subprocess.Popen(
-            [sys.executable, "wsgi.py"], cwd=ROOT, env=env, stdout=self._log, stderr=subprocess.STDOUT
+            list(self.command), cwd=ROOT, env=env, stdout=self._log, stderr=subprocess.STDOUT
         )
         wait_until(self._healthy, timeout=timeout, message=f"server on port {self.port}\n{self.log_tail()}")
         return self
@@ -141,6 +142,9 @@ class LiveServer:
         if getattr(self, "_log", None):
             self._log.close()
             self._log = None
+
+
+GUNICORN = (sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "wsgi:app")
 
 
 def server_env(database_url: str, redis_url: str | None = None, **settings) -> dict:

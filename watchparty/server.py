@@ -52,11 +52,16 @@ def stop_on_signal(app: Flask) -> None:
     signal.signal(signal.SIGINT, shut_down)
 
 
-def serve(app: Flask) -> None:
-    """Serve HTTP and Socket.IO until stopped."""
+def prepare_to_serve(app: Flask) -> None:
+    """Everything a serving process does before taking requests (here and in gunicorn.conf.py)."""
     if app.config.get("AUTO_MIGRATE"):
         apply_migrations(app)
     start_background_work(app)
+
+
+def serve(app: Flask) -> None:
+    """Serve HTTP and Socket.IO until stopped."""
+    prepare_to_serve(app)
     stop_on_signal(app)
     host, port = app.config["HOST"], app.config["PORT"]
     log.info("serving on http://%s:%s (async mode %s)", host, port, socketio.async_mode)

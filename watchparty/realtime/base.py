@@ -108,7 +108,6 @@ class RealtimeStore(ABC):
     def claim_chat_text(self, code: str, user_id: int, digest: str, seconds: float) -> bool:
         """Mark a normalised text as sent; False if it was already marked (SPEC R54)."""
 
-
     # playback cache ------------------------------------------------------------
     @abstractmethod
     def cache_playback(self, code: str, snapshot: dict) -> bool:
