@@ -123,6 +123,9 @@ def test_add_socket_is_idempotent(store):
     assert store.add_socket(_record("s1")) is True
     assert store.add_socket(_record("s1")) is False
     assert store.room_sids(CODE) == ["s1"]
+    assert store.has_socket(CODE, "s1") is True
+    assert store.has_socket(CODE, "nope") is False
+    assert store.has_socket(OTHER, "s1") is False
     assert store.remove_socket("p1", "s1").was_last_of_user is True
     assert store.viewer_count(CODE) == 0
 
@@ -253,7 +256,6 @@ def test_claim_chat_text(store):
     assert store.claim_chat_text(CODE, 1, "d1", 0.2) is True
 
 
-
 # playback cache --------------------------------------------------------------
 def test_playback_cache_accepts_only_newer_versions(store):
     assert store.cached_playback(CODE) is None
@@ -293,6 +295,7 @@ def test_forget_room_removes_every_trace(store):
     assert _redis_keys_containing(store, CODE) == []
     assert store.viewer_count(CODE) == 0
     assert store.room_sids(CODE) == []
+    assert store.has_socket(CODE, f"{CODE}-1") is False
     assert store.grace_active(CODE) is False
     assert store.cached_playback(CODE) is None
     assert store.claim_chat_text(CODE, 1, "digest", 30) is True

@@ -69,6 +69,10 @@ class RealtimeStore(ABC):
     def room_sids(self, code: str) -> list[str]:
         """Return the sids recorded in the room."""
 
+    @abstractmethod
+    def has_socket(self, code: str, sid: str) -> bool:
+        """Return True if the sid is recorded in the room."""
+
     # process liveness --------------------------------------------------------
     @abstractmethod
     def beat(self, process_id: str, now: float) -> bool:

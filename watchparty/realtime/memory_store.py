@@ -132,6 +132,11 @@ class MemoryStore(RealtimeStore):
         """Return the sids recorded in the room."""
         return list(self._room_sockets.get(code, {}))
 
+    @_locked
+    def has_socket(self, code: str, sid: str) -> bool:
+        """Return True if the sid is recorded in the room."""
+        return sid in self._room_sockets.get(code, {})
+
     # process liveness --------------------------------------------------------
     @_locked
     def beat(self, process_id: str, now: float) -> bool:

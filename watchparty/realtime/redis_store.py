@@ -237,6 +237,11 @@ class RedisStore(RealtimeStore):
         """Return the sids recorded in the room."""
         return self._client.hkeys(keys.room_sockets(code))
 
+    @_translated
+    def has_socket(self, code: str, sid: str) -> bool:
+        """Return True if the sid is recorded in the room."""
+        return bool(self._client.hexists(keys.room_sockets(code), sid))
+
     # process liveness --------------------------------------------------------
     @_translated
     def beat(self, process_id: str, now: float) -> bool:

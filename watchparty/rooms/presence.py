@@ -120,8 +120,11 @@ def confirm_admission(app, sid: str) -> None:
     if context is None:
         return
     with app.app_context():
-        if sid in realtime.room_sids(context.room_code):
-            return
+        try:
+            if realtime.has_socket(context.room_code, sid):
+                return
+        except RealtimeUnavailable:
+            return  # the heartbeat re-registers our sockets when Redis is back
         state = room_state_now(context.room_id)
         if state in CLOSED_STATES:
             closing.forget_room(context.room_code)  # what this connect wrote after the close

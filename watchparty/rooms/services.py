@@ -188,13 +188,24 @@ def update_room(code: str, user: User, changes: dict) -> Room:
 def delete_room(code: str, user: User) -> None:
     """Close the room for good and let every connected client go (R24)."""
     room = hosted_room(code, user)
-    if not Room.transition(room.id, RoomState(room.state), RoomState.DELETED, closed_at=utcnow()):
+    if not mark_deleted(room):
+        raise RoomClosed()
+    closing.close_room(room.code, reason="deleted")
+
+
+def mark_deleted(room: Room) -> bool:
+    """Move the room to DELETED from whatever open state it is in; False once it is closed.
+
+    The state may move under us (the host connecting, grace starting), so
+    re-read and try again rather than fail the host's delete.
+    """
+    for _ in range(5):
+        if Room.transition(room.id, RoomState(room.state), RoomState.DELETED, closed_at=utcnow()):
+            return True
         db.session.refresh(room)
         if is_closed(room.state):
-            raise RoomClosed()
-        if not Room.transition(room.id, RoomState(room.state), RoomState.DELETED, closed_at=utcnow()):
-            raise RoomClosed()
-    closing.close_room(room.code, reason="deleted")
+            return False
+    return False
 
 
 def list_public_rooms(limit: int = 50) -> list[dict]:
