@@ -17,6 +17,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     app = Flask(__name__, instance_relative_config=True)
     os.makedirs(app.instance_path, exist_ok=True)
     load_config(app, test_config)
+    app.json.sort_keys = False  # keep the SPEC's field order in responses
     configure_logging(app)
     register_extensions(app)
     register_blueprints(app)

@@ -38,7 +38,6 @@ DEFAULTS = {
     "SESSION_COOKIE_SAMESITE": "Lax",
     "WTF_CSRF_TIME_LIMIT": None,
     "WTF_CSRF_SSL_STRICT": False,
-    "JSON_SORT_KEYS": False,
 }
 
 
