@@ -1,5 +1,6 @@
 """Host-authoritative playback commands, drift checks and player events (R38-R39, R60-R64)."""
 
+import logging
 import time
 
 from flask import current_app
@@ -10,6 +11,8 @@ from watchparty.progress import services as progress
 from watchparty.rooms import broadcast, playback
 from watchparty.rooms.models import Room
 from watchparty.rooms.sockets import SocketContext
+
+log = logging.getLogger(__name__)
 
 
 def host_command(context: SocketContext, is_playing: bool | None, position: float | None) -> None:
@@ -30,9 +33,12 @@ def record_host_position(app, context: SocketContext, position: float) -> None:
     PLAYBACK_STATE frames just queued for this process's viewers go first.
     """
     with app.app_context():
-        room = db.session.get(Room, context.room_id)
-        if room is not None and room.media is not None:
-            progress.record_progress(context.user_id, room, position, None)
+        try:
+            room = db.session.get(Room, context.room_id)
+            if room is not None and room.media is not None:
+                progress.record_progress(context.user_id, room, position, None)
+        except Exception:  # a task has nobody to report to but the log
+            log.exception("could not record the host's progress in room %s", context.room_code)
 
 
 def sync_check(context: SocketContext, client_time: float) -> dict:
