@@ -292,3 +292,16 @@ class RoomSocket:
     def disconnect(self) -> None:
         if self.client.connected:
             self.client.disconnect()
+
+
+def create_room(host: ApiUser, **fields) -> str:
+    """Create a room as host (R20) and return its code."""
+    response = host.post("/api/rooms/", json=fields)
+    assert response.status_code == 201, response.text
+    return response.json()["room"]["code"]
+
+
+def join(user: ApiUser, code: str) -> None:
+    """Join the room as user (R22)."""
+    response = user.post(f"/api/rooms/{code}/join/")
+    assert response.status_code == 200, response.text

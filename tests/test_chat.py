@@ -19,7 +19,7 @@ from types import SimpleNamespace
 import pytest
 import redis
 
-from tests.support import ROOT, ApiUser, LiveServer, RoomSocket, server_env, wait_until
+from tests.support import ROOT, ApiUser, LiveServer, RoomSocket, create_room, join, server_env, wait_until
 
 NODE_DIR = ROOT / "tests" / "node"
 CHAT_DISABLED = {"code": "chat_disabled", "message": "Chat is disabled in this room"}
@@ -62,17 +62,6 @@ def pair(tmp_path_factory, live_redis_url):
 
 
 # helpers ------------------------------------------------------------------------------------------
-
-
-def create_room(host: ApiUser, **fields) -> str:
-    response = host.post("/api/rooms/", json=fields)
-    assert response.status_code == 201, response.text
-    return response.json()["room"]["code"]
-
-
-def join(user: ApiUser, code: str) -> None:
-    response = user.post(f"/api/rooms/{code}/join/")
-    assert response.status_code == 200, response.text
 
 
 def connect(open_socket, server: LiveServer, user: ApiUser, code: str) -> RoomSocket:

@@ -18,7 +18,7 @@ import pytest
 import redis
 import socketio
 
-from tests.support import ROOT, ApiUser, LiveServer, RoomSocket, server_env, wait_until
+from tests.support import ROOT, ApiUser, LiveServer, RoomSocket, create_room, join, server_env, wait_until
 
 NOT_AFTER_CLOSE = {"USER_LEFT", "HOST_DISCONNECTED"}
 CLI_LINE = re.compile(r"^(expired|would expire) (\d+)$")
@@ -43,17 +43,6 @@ def start_pair(tmp_path, database_url):
 
 
 # helpers ------------------------------------------------------------------------------------------
-
-
-def create_room(host: ApiUser, **fields) -> str:
-    response = host.post("/api/rooms/", json=fields)
-    assert response.status_code == 201, response.text
-    return response.json()["room"]["code"]
-
-
-def join(user: ApiUser, code: str) -> None:
-    response = user.post(f"/api/rooms/{code}/join/")
-    assert response.status_code == 200, response.text
 
 
 def stored_state(database_url: str, code: str) -> str:

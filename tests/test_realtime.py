@@ -7,7 +7,7 @@ import time
 import pytest
 import socketio
 
-from tests.support import ApiUser, RoomSocket, wait_until
+from tests.support import ApiUser, RoomSocket, create_room, join, wait_until
 
 VIDKING_MOVIE = {"provider": "vidking", "type": "movie", "id": "550"}
 
@@ -18,15 +18,9 @@ def two_servers(start_server, redis_url):
     return start_server(redis_url), start_server(redis_url)
 
 
-def make_room(host: ApiUser, **fields) -> str:
-    response = host.post("/api/rooms/", json={"title": "Movie night", **fields})
-    assert response.status_code == 201, response.text
-    return response.json()["room"]["code"]
-
-
 def joined_user(base_url: str, code: str) -> ApiUser:
     user = ApiUser(base_url).register()
-    assert user.post(f"/api/rooms/{code}/join/").status_code == 200
+    join(user, code)
     return user
 
 
@@ -47,7 +41,7 @@ def refusal(base_url: str, token, room, via_query: bool = False) -> dict:
 def test_every_refusal_code_in_order(two_servers, open_socket):
     a, b = two_servers
     host = ApiUser(a.url).register()
-    code = make_room(host)
+    code = create_room(host)
     stranger = ApiUser(b.url).register()
     expected = lambda c: {"message": pytest.approx_str, "code": c, "data": {"code": c}}  # noqa: E731
     for token in (None, "", "not-a-jwt", 42, {"nested": ["junk"]}, stranger.token() + "x"):
@@ -68,7 +62,7 @@ def test_every_refusal_code_in_order(two_servers, open_socket):
 def test_expired_token_is_unauthorized(start_server, redis_url):
     server = start_server(redis_url, JWT_ACCESS_TOKEN_EXPIRES=1)
     host = ApiUser(server.url).register()
-    code = make_room(host)
+    code = create_room(host)
     token = host.token()
     time.sleep(2.1)
     assert refusal(server.url, token, code)["code"] == "unauthorized"
@@ -77,7 +71,7 @@ def test_expired_token_is_unauthorized(start_server, redis_url):
 def test_bootstrap_exactly_once_and_user_joined_for_first_socket_only(two_servers, open_socket):
     a, b = two_servers
     host = ApiUser(a.url).register()
-    code = make_room(host)
+    code = create_room(host)
     viewer = joined_user(b.url, code)
     host_socket = open_socket(a.url, host.token(), code.lower())
     host_socket.wait_for("CHAT_HISTORY")
@@ -109,7 +103,7 @@ def test_bootstrap_exactly_once_and_user_joined_for_first_socket_only(two_server
 def test_user_left_only_for_the_last_socket(two_servers, open_socket):
     a, b = two_servers
     host = ApiUser(a.url).register()
-    code = make_room(host)
+    code = create_room(host)
     viewer = joined_user(b.url, code)
     host_socket = open_socket(a.url, host.token(), code)
     tab1 = open_socket(a.url, viewer.token(), code)
@@ -131,7 +125,7 @@ def test_user_left_only_for_the_last_socket(two_servers, open_socket):
 def test_host_connect_makes_room_live(two_servers, open_socket):
     a, _ = two_servers
     host = ApiUser(a.url).register()
-    code = make_room(host)
+    code = create_room(host)
     assert room_state(host, code)["state"] == "CREATED"
     open_socket(a.url, host.token(), code).wait_for("PRESENCE")
     assert room_state(host, code)["state"] == "LIVE"
@@ -143,7 +137,7 @@ def test_host_connect_makes_room_live(two_servers, open_socket):
 def test_playback_from_host_on_one_process_reaches_viewer_on_the_other(two_servers, open_socket):
     a, b = two_servers
     host = ApiUser(a.url).register()
-    code = make_room(host, media=VIDKING_MOVIE)
+    code = create_room(host, media=VIDKING_MOVIE)
     viewer = joined_user(b.url, code)
     host_socket = open_socket(a.url, host.token(), code)
     viewer_socket = open_socket(b.url, viewer.token(), code)
@@ -170,7 +164,7 @@ def test_playback_from_host_on_one_process_reaches_viewer_on_the_other(two_serve
 def test_position_advances_with_wall_clock_while_playing(two_servers, open_socket):
     a, b = two_servers
     host = ApiUser(a.url).register()
-    code = make_room(host)
+    code = create_room(host)
     viewer = joined_user(b.url, code)
     host_socket = open_socket(a.url, host.token(), code)
     host_socket.emit("PLAY", {"time": 30})
@@ -187,7 +181,7 @@ def test_position_advances_with_wall_clock_while_playing(two_servers, open_socke
 def test_viewer_commands_are_ignored(two_servers, open_socket):
     a, b = two_servers
     host = ApiUser(a.url).register()
-    code = make_room(host)
+    code = create_room(host)
     viewer = joined_user(b.url, code)
     host_socket = open_socket(a.url, host.token(), code)
     viewer_socket = open_socket(b.url, viewer.token(), code)
@@ -226,7 +220,7 @@ GARBAGE = [
 def test_garbage_is_ignored_without_disconnect(two_servers, open_socket):
     a, b = two_servers
     host = ApiUser(a.url).register()
-    code = make_room(host)
+    code = create_room(host)
     viewer = joined_user(b.url, code)
     host_socket = open_socket(a.url, host.token(), code)
     viewer_socket = open_socket(b.url, viewer.token(), code)
@@ -261,7 +255,7 @@ def test_garbage_is_ignored_without_disconnect(two_servers, open_socket):
 def test_concurrent_seeks_from_both_processes_get_every_version_once(two_servers, open_socket):
     a, b = two_servers
     host = ApiUser(a.url).register()
-    code = make_room(host)
+    code = create_room(host)
     viewer = joined_user(a.url, code)
     tab_a = open_socket(a.url, host.token(), code)
     tab_b = open_socket(b.url, host.token(), code)
@@ -294,7 +288,7 @@ def test_grace_then_reconnect(start_server, redis_url, open_socket):
     a = start_server(redis_url, GRACE_PERIOD_SECONDS=30)
     b = start_server(redis_url, GRACE_PERIOD_SECONDS=30)
     host = ApiUser(a.url).register()
-    code = make_room(host)
+    code = create_room(host)
     viewer = joined_user(b.url, code)
     host_socket = open_socket(a.url, host.token(), code)
     viewer_socket = open_socket(b.url, viewer.token(), code)
@@ -327,7 +321,7 @@ def test_lazy_expiry_refuses_and_closes(start_server, redis_url, open_socket):
     a = start_server(redis_url, GRACE_PERIOD_SECONDS=1)
     b = start_server(redis_url, GRACE_PERIOD_SECONDS=1)
     host = ApiUser(a.url).register()
-    code = make_room(host)
+    code = create_room(host)
     viewer, other = joined_user(b.url, code), joined_user(a.url, code)
     host_socket = open_socket(a.url, host.token(), code)
     viewer_socket = open_socket(b.url, viewer.token(), code)
@@ -349,7 +343,7 @@ def test_killed_process_is_swept_with_user_left_and_grace(start_server, redis_ur
     a = start_server(redis_url, **settings)
     b = start_server(redis_url, **settings)
     host = ApiUser(b.url).register()
-    code = make_room(host)
+    code = create_room(host)
     viewer = joined_user(b.url, code)
     host_socket = open_socket(a.url, host.token(), code)
     viewer_socket = open_socket(b.url, viewer.token(), code)
@@ -371,7 +365,7 @@ def test_sweep_happens_once_with_several_survivors(start_server, redis_url, open
     doomed = start_server(redis_url, **settings)
     survivors = [start_server(redis_url, **settings) for _ in range(2)]
     host = ApiUser(survivors[0].url).register()
-    code = make_room(host)
+    code = create_room(host)
     viewer = joined_user(doomed.url, code)
     host_socket = open_socket(survivors[0].url, host.token(), code)
     watcher = open_socket(survivors[1].url, host.token(), code)
@@ -391,7 +385,7 @@ def test_sweep_happens_once_with_several_survivors(start_server, redis_url, open
 def test_sync_check_with_and_without_drift(two_servers, open_socket):
     a, b = two_servers
     host = ApiUser(a.url).register()
-    code = make_room(host)
+    code = create_room(host)
     viewer = joined_user(b.url, code)
     host_socket = open_socket(a.url, host.token(), code)
     viewer_socket = open_socket(b.url, viewer.token(), code)
@@ -416,7 +410,7 @@ def test_sync_check_with_and_without_drift(two_servers, open_socket):
 def test_player_events_and_host_commands_write_host_progress(two_servers, open_socket):
     a, b = two_servers
     host = ApiUser(a.url).register()
-    code = make_room(host, media=VIDKING_MOVIE)
+    code = create_room(host, media=VIDKING_MOVIE)
     viewer = joined_user(b.url, code)
     host_socket = open_socket(a.url, host.token(), code)
     viewer_socket = open_socket(b.url, viewer.token(), code)
@@ -449,7 +443,7 @@ def test_player_events_and_host_commands_write_host_progress(two_servers, open_s
 def test_spoofed_connect_and_disconnect_change_nothing(two_servers, open_socket):
     a, b = two_servers
     host = ApiUser(a.url).register()
-    code = make_room(host)
+    code = create_room(host)
     viewer = joined_user(b.url, code)
     host_socket = open_socket(a.url, host.token(), code)
     viewer_socket = open_socket(b.url, viewer.token(), code)
@@ -477,7 +471,7 @@ def test_redis_restart_mid_room(start_server, own_redis, open_socket):
     b = start_server(own_redis.url, **settings)
     doomed = start_server(own_redis.url, **settings)
     host = ApiUser(a.url).register()
-    code = make_room(host)
+    code = create_room(host)
     viewer = joined_user(b.url, code)
     host_socket = open_socket(a.url, host.token(), code)
     viewer_socket = open_socket(b.url, viewer.token(), code)
@@ -494,7 +488,7 @@ def test_redis_restart_mid_room(start_server, own_redis, open_socket):
     assert viewer_socket.wait_for("PLAYBACK_STATE", lambda s: s["time"] == 12, timeout=5)["version"] >= 1
 
     new_host = ApiUser(b.url).register()
-    new_code = make_room(new_host)
+    new_code = create_room(new_host)
     guest = joined_user(doomed.url, new_code)
     new_host_socket = open_socket(b.url, new_host.token(), new_code)
     open_socket(doomed.url, guest.token(), new_code).wait_for("PRESENCE")
@@ -510,7 +504,7 @@ def test_redis_restart_mid_room(start_server, own_redis, open_socket):
 def test_core_flow_without_redis(start_server, open_socket):
     server = start_server(None, GRACE_PERIOD_SECONDS=1)
     host = ApiUser(server.url).register()
-    code = make_room(host)
+    code = create_room(host)
     viewer = joined_user(server.url, code)
     host_socket = open_socket(server.url, host.token(), code)
     viewer_socket = open_socket(server.url, viewer.token(), code)
@@ -538,7 +532,7 @@ def test_clean_shutdown_releases_sockets_at_once(start_server, redis_url, open_s
     a = start_server(redis_url, PRESENCE_DEAD_AFTER_SECONDS=60)
     b = start_server(redis_url, PRESENCE_DEAD_AFTER_SECONDS=60)
     host = ApiUser(b.url).register()
-    code = make_room(host)
+    code = create_room(host)
     viewer = joined_user(b.url, code)
     host_socket = open_socket(b.url, host.token(), code)
     open_socket(a.url, viewer.token(), code).wait_for("PRESENCE")
