@@ -5,7 +5,11 @@ import logging
 from flask import Flask, jsonify, request
 from flask_wtf.csrf import CSRFError
 from pydantic import ValidationError
-from werkzeug.exceptions import HTTPException
+from sqlalchemy.exc import OperationalError
+from werkzeug.exceptions import HTTPException, ServiceUnavailable
+
+from watchparty.extensions import db
+from watchparty.realtime import RealtimeUnavailable
 
 log = logging.getLogger(__name__)
 
@@ -62,6 +66,8 @@ def init_app(app: Flask) -> None:
     app.register_error_handler(ApiError, handle_api_error)
     app.register_error_handler(ValidationError, handle_validation_error)
     app.register_error_handler(CSRFError, handle_csrf_error)
+    app.register_error_handler(OperationalError, handle_dependency_down)
+    app.register_error_handler(RealtimeUnavailable, handle_dependency_down)
     app.register_error_handler(HTTPException, handle_http_exception)
     app.register_error_handler(Exception, handle_unexpected)
 
@@ -92,6 +98,16 @@ def handle_http_exception(exc: HTTPException):
     if status == 429:
         response.headers.update(getattr(exc, "headers", None) or {})
     return response, status
+
+
+def handle_dependency_down(exc: Exception):
+    """The database or Redis did not answer: 503, not a 500 (R10)."""
+    log.warning("dependency unavailable on %s %s: %s", request.method, request.path, exc)
+    db.session.rollback()
+    if not wants_json():
+        return handle_page_error(ServiceUnavailable())
+    message = "A service this request needs is not answering; try again."
+    return error_response(503, "service_unavailable", message)
 
 
 def handle_unexpected(exc: Exception):

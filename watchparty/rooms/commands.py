@@ -26,7 +26,7 @@ class SyncCheck(Command):
 class PlayerEvent(Command):
     event: Literal["timeupdate", "play", "pause", "seeked", "ended"]
     currentTime: Seconds
-    duration: Annotated[float, Field(gt=0, le=10**9, allow_inf_nan=False, strict=True)] | None = None
+    duration: Seconds | None = None  # 0 until a player knows the length
 
 
 class ChatMessage(Command):
