@@ -16,9 +16,9 @@ def create_app(test_config: dict | None = None) -> Flask:
     """Create and configure the watchparty application."""
     app = Flask(__name__, instance_relative_config=True)
     os.makedirs(app.instance_path, exist_ok=True)
+    configure_logging(app)
     load_config(app, test_config)
     app.json.sort_keys = False  # keep the SPEC's field order in responses
-    configure_logging(app)
     register_extensions(app)
     register_blueprints(app)
     register_error_handlers(app)
