@@ -1,6 +1,9 @@
 """Fixtures: the app and its clients, a real redis-server, real server processes."""
 
+import os
+import uuid
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -75,9 +78,36 @@ def own_redis(tmp_path) -> Iterator[RedisServer]:
 
 
 @pytest.fixture
-def database_url(tmp_path) -> str:
-    """A fresh SQLite file shared by this test's server processes."""
-    return f"sqlite:///{tmp_path / 'shared.sqlite3'}"
+def database_url(tmp_path) -> Iterator[str]:
+    """A fresh database shared by this test's server processes.
+
+    SQLite by default; with WATCHPARTY_TEST_POSTGRES_URL (a PostgreSQL URL whose
+    user may create databases) each test gets a new PostgreSQL database instead.
+    """
+    admin_url = os.environ.get("WATCHPARTY_TEST_POSTGRES_URL")
+    if not admin_url:
+        yield f"sqlite:///{tmp_path / 'shared.sqlite3'}"
+        return
+    with postgres_database(admin_url) as url:
+        yield url
+
+
+@contextmanager
+def postgres_database(admin_url: str) -> Iterator[str]:
+    """Create a throw-away PostgreSQL database and drop it afterwards."""
+    import psycopg
+    from sqlalchemy.engine import make_url
+
+    name = f"watchparty_test_{uuid.uuid4().hex[:12]}"
+    admin = make_url(admin_url)
+    dsn = admin.set(drivername="postgresql").render_as_string(hide_password=False)
+    with psycopg.connect(dsn, autocommit=True) as connection:
+        connection.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield admin.set(database=name).render_as_string(hide_password=False)
+    finally:
+        with psycopg.connect(dsn, autocommit=True) as connection:
+            connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 @pytest.fixture

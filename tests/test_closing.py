@@ -8,7 +8,6 @@ HOST_DISCONNECTED afterwards, and no Redis key names the room.
 
 import contextlib
 import re
-import sqlite3
 import subprocess
 import sys
 import time
@@ -17,6 +16,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 import redis
 import socketio
+import sqlalchemy
 
 from tests.support import ROOT, ApiUser, LiveServer, RoomSocket, create_room, join, server_env, wait_until
 
@@ -45,19 +45,26 @@ def start_pair(tmp_path, database_url):
 # helpers ------------------------------------------------------------------------------------------
 
 
-def stored_state(database_url: str, code: str) -> str:
-    """The room's state as the database holds it (GET answers 410 for both closed states)."""
-    path = database_url.removeprefix("sqlite:///")
-    with contextlib.closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=10)) as conn:
-        row = conn.execute("SELECT state FROM rooms WHERE code = ?", (code,)).fetchone()
+def stored_column(database_url: str, code: str, column: str):
+    """One column of the room's row, read straight from the database (SQLite or PostgreSQL)."""
+    engine = sqlalchemy.create_engine(database_url, poolclass=sqlalchemy.pool.NullPool)
+    try:
+        with engine.connect() as connection:
+            query = sqlalchemy.text(f"SELECT {column} FROM rooms WHERE code = :code")
+            row = connection.execute(query, {"code": code}).fetchone()
+    finally:
+        engine.dispose()
     assert row is not None, f"no room {code} in the database"
     return row[0]
 
 
+def stored_state(database_url: str, code: str) -> str:
+    """The room's state as the database holds it (GET answers 410 for both closed states)."""
+    return stored_column(database_url, code, "state")
+
+
 def stored_closed_at(database_url: str, code: str):
-    path = database_url.removeprefix("sqlite:///")
-    with contextlib.closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=10)) as conn:
-        return conn.execute("SELECT closed_at FROM rooms WHERE code = ?", (code,)).fetchone()[0]
+    return stored_column(database_url, code, "closed_at")
 
 
 def redis_client(redis_url: str) -> redis.Redis:

@@ -105,6 +105,11 @@ def room_state_now(room_id: int) -> str | None:
     return db.session.scalar(select(Room.state).where(Room.id == room_id))
 
 
+# A connect handler slowed down by load must still be waited for: checking
+# before it finishes would let a close that raced it go unnoticed.
+CONNECT_HANDLER_PATIENCE_SECONDS = 30.0
+
+
 def confirm_admission(app, sid: str) -> None:
     """Background task after a connect: catch a room closed while the socket was connecting.
 
@@ -112,9 +117,10 @@ def confirm_admission(app, sid: str) -> None:
     still running, so a close that raced the connect may have missed it; the
     close also removed the sid's record, which is how we notice (R24, R43).
     """
-    for _ in range(200):
-        if socketio.server.manager.is_connected(sid, NAMESPACE) or local_sockets.get(sid) is None:
-            break
+    deadline = time.monotonic() + CONNECT_HANDLER_PATIENCE_SECONDS
+    while not socketio.server.manager.is_connected(sid, NAMESPACE) and time.monotonic() < deadline:
+        if local_sockets.get(sid) is None:
+            return
         socketio.sleep(0.01)
     context = local_sockets.get(sid)
     if context is None:
