@@ -2,27 +2,14 @@
 
 from datetime import UTC, datetime
 
-ROOM_CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
-ROOM_CODE_LENGTH = 8
+from watchparty.rooms.services import list_public_rooms
+
 INITIAL_LIMIT = 50
 
 
 def initial_public_rooms() -> list[dict]:
     """Return the first render of the list, as PublicRoom dicts; the page script refreshes it."""
-    try:
-        # The R25 service (also behind GET /api/rooms/public/); the rooms package may not exist yet.
-        from watchparty.rooms.services import list_public_rooms
-    except ImportError:
-        return []
-    return list(list_public_rooms(limit=INITIAL_LIMIT))
-
-
-def normalize_room_code(raw: str | None) -> str | None:
-    """Return the code stripped and uppercased if it is a well-formed room code (R20), else None."""
-    code = (raw or "").strip().upper()
-    if len(code) != ROOM_CODE_LENGTH or any(char not in ROOM_CODE_ALPHABET for char in code):
-        return None
-    return code
+    return list_public_rooms(limit=INITIAL_LIMIT)
 
 
 def parse_time(value: datetime | str | None) -> datetime | None:

@@ -8,6 +8,7 @@ from watchparty.auth.routes import login_limit, login_limit_key
 from watchparty.errors import ApiError
 from watchparty.extensions import limiter
 from watchparty.rooms import services as rooms
+from watchparty.rooms.codes import normalize_code
 from watchparty.rooms.lifecycle import is_closed
 from watchparty.web import public_rooms, room_pages
 from watchparty.web.forms import CreateRoomForm, LoginForm, LogoutForm, RegisterForm
@@ -56,7 +57,7 @@ def index():
 def join():
     """Go to the room page of a typed room code, or say why the code is wrong."""
     raw = request.args.get("code", "")
-    code = public_rooms.normalize_room_code(raw)
+    code = normalize_code(raw)
     if code is None:
         message = (
             "A room code is 8 letters and digits, like ABCD2345." if raw.strip() else "Enter a room code."
