@@ -645,12 +645,9 @@ def main(argv=None) -> int:
             redis = RedisServer(workdir).start()
             stoppable.append(redis)
             bench = Bench(generators[0], generators[1:], redis, args)
-            env = bench_env(workdir, redis.url, MAX_SOCKETS_PER_USER=args.tabs)
-            print(
-                f"setup: redis on port {redis.port}; registering 1 host + {max(args.size_list)} viewers",
-                flush=True,
-            )
+            env = bench_env(workdir, redis.url, MAX_SOCKETS_PER_USER=max(5, args.tabs))
             users = -(-max(args.size_list) // args.tabs)
+            print(f"setup: redis on port {redis.port}; registering 1 host + {users} viewers", flush=True)
             population = create_population(env, workdir, users, args.size_list, args.register_threads)
             for size in args.size_list:
                 results[size] = run_size(bench, env, workdir, population, size)
