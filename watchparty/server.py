@@ -4,7 +4,6 @@ import fcntl
 import logging
 import os
 import signal
-import socket
 
 from flask import Flask
 from flask_migrate import upgrade
@@ -72,17 +71,9 @@ def serve(app: Flask) -> None:
 
 
 def serve_with_gevent(app: Flask, host: str, port: int) -> None:
-    """Serve as Flask-SocketIO would under gevent, with Nagle's algorithm off.
-
-    pywsgi writes a response's headers and body separately; with Nagle on,
-    the body of every keep-alive response waits ~40 ms for a delayed ACK.
-    """
+    """Serve as Flask-SocketIO would under gevent, with our leaner request handler."""
     from gevent import pywsgi
-    from geventwebsocket.handler import WebSocketHandler
 
-    class NoDelayHandler(WebSocketHandler):
-        def __init__(self, sock, *args, **kwargs):
-            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-            super().__init__(sock, *args, **kwargs)
+    from watchparty.gevent_handler import LeanHandler
 
-    pywsgi.WSGIServer((host, port), app, handler_class=NoDelayHandler, log=None).serve_forever()
+    pywsgi.WSGIServer((host, port), app, handler_class=LeanHandler, log=None).serve_forever()
