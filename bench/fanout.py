@@ -40,7 +40,6 @@ import socket
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -53,7 +52,15 @@ sys.path.insert(0, str(ROOT))
 
 import loadgen  # noqa: E402  (bench/ is on sys.path as the script's directory)
 
-from tests.support import ApiUser, LiveServer, RedisServer, free_port, server_env, wait_until  # noqa: E402
+from tests.support import (  # noqa: E402
+    ApiUser,
+    LiveServer,
+    RedisServer,
+    free_port,
+    server_env,
+    start_all,
+    wait_until,
+)
 
 #: A room with media, as a real watch party has: the host's SEEK also writes its watch progress (R63).
 MEDIA = {"provider": "vidking", "type": "movie", "id": "550"}
@@ -153,25 +160,7 @@ class LoadGenerator:
 
 def start_pair(factory) -> list:
     """Start two servers at once; stop both if either fails."""
-    servers = [factory(0), factory(1)]
-    errors: list[BaseException] = []
-
-    def start(server):
-        try:
-            server.start()
-        except BaseException as exc:
-            errors.append(exc)
-
-    threads = [threading.Thread(target=start, args=(s,)) for s in servers]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    if errors:
-        for server in servers:
-            server.stop()
-        raise errors[0]
-    return servers
+    return start_all([factory(0), factory(1)])
 
 
 def busy_seconds() -> float:
