@@ -6,15 +6,13 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from watchparty.auth.models import User, email_key
-from watchparty.errors import ApiError
+from watchparty.domain_errors import Conflict
 from watchparty.extensions import db
 
 
-class EmailTaken(ApiError):
+class EmailTaken(Conflict):
     def __init__(self):
-        super().__init__(
-            409, "conflict", "An account with this email already exists.", {"email": "already registered"}
-        )
+        super().__init__("An account with this email already exists.", {"email": "already registered"})
 
 
 def register_user(email: str, password: str, display_name: str) -> User:

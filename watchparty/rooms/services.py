@@ -7,7 +7,7 @@ from sqlalchemy.exc import IntegrityError
 from watchparty import chat, providers
 from watchparty.auth.models import User
 from watchparty.database import utcnow
-from watchparty.errors import ApiError
+from watchparty.domain_errors import Forbidden, Gone, InvalidInput, NotFound, Unavailable
 from watchparty.extensions import db, realtime
 from watchparty.realtime import RealtimeUnavailable
 from watchparty.rooms import broadcast, closing, playback
@@ -18,24 +18,24 @@ from watchparty.rooms.models import Participant, Room
 CODE_ATTEMPTS = 10
 
 
-class RoomNotFound(ApiError):
+class RoomNotFound(NotFound):
     def __init__(self):
-        super().__init__(404, "not_found", "There is no room with this code.")
+        super().__init__("There is no room with this code.")
 
 
-class RoomClosed(ApiError):
+class RoomClosed(Gone):
     def __init__(self):
-        super().__init__(410, "room_closed", "This room was closed.")
+        super().__init__("This room was closed.")
 
 
-class NotHost(ApiError):
+class NotHost(Forbidden):
     def __init__(self):
-        super().__init__(403, "forbidden", "Only the host can do this.")
+        super().__init__("Only the host can do this.")
 
 
-class NotParticipant(ApiError):
+class NotParticipant(Forbidden):
     def __init__(self):
-        super().__init__(403, "forbidden", "Join the room first.")
+        super().__init__("Join the room first.")
 
 
 # lookup ----------------------------------------------------------------------
@@ -50,7 +50,7 @@ def find_room(code: str) -> Room | None:
 
 
 def room_or_404(code: str) -> Room:
-    """Return the room, or raise 404."""
+    """Return the room, or raise RoomNotFound."""
     room = find_room(code)
     if room is None:
         raise RoomNotFound()
@@ -58,11 +58,16 @@ def room_or_404(code: str) -> Room:
 
 
 def open_room(code: str) -> Room:
-    """Return the room unless it is unknown (404) or closed (410)."""
+    """Return the room unless it is unknown (RoomNotFound) or closed (RoomClosed)."""
     room = room_or_404(code)
     if is_closed(room.state):
         raise RoomClosed()
     return room
+
+
+def room_state(room_id: int) -> str | None:
+    """Read the room's state afresh from the database."""
+    return db.session.scalar(select(Room.state).where(Room.id == room_id))
 
 
 def is_participant(room_id: int, user_id: int) -> bool:
@@ -72,7 +77,7 @@ def is_participant(room_id: int, user_id: int) -> bool:
 
 
 def participant_room(code: str, user: User) -> Room:
-    """Return the open room if the user is a participant; 404, 410 or 403 otherwise."""
+    """Return the open room if the user is a participant; else RoomNotFound, RoomClosed or NotParticipant."""
     room = open_room(code)
     if not is_participant(room.id, user.id):
         raise NotParticipant()
@@ -80,7 +85,7 @@ def participant_room(code: str, user: User) -> Room:
 
 
 def hosted_room(code: str, user: User) -> Room:
-    """Return the open room if the user hosts it; 404, 410 or 403 otherwise."""
+    """Return the open room if the user hosts it; else RoomNotFound, RoomClosed or NotHost."""
     room = open_room(code)
     if room.host_id != user.id:
         raise NotHost()
@@ -149,7 +154,7 @@ def create_room(host: User, title: str, is_private: bool, is_chat_enabled: bool,
         playback.create_playback(room.id)
         db.session.commit()
         return room
-    raise ApiError(503, "service_unavailable", "Could not allocate a room code; try again.")
+    raise Unavailable("Could not allocate a room code; try again.")
 
 
 def join_room(code: str, user: User) -> tuple[Room, bool]:
@@ -225,5 +230,5 @@ def recent_messages(room: Room, limit: int | None) -> list[dict]:
     """The newest `limit` chat messages, oldest first (R26)."""
     cap = int(current_app.config["CHAT_HISTORY_LIMIT"])
     if limit is not None and limit > cap:
-        raise ApiError(400, "validation_error", "limit is too large.", {"limit": f"at most {cap}"})
+        raise InvalidInput("limit is too large.", {"limit": f"at most {cap}"})
     return chat.recent_messages(room, limit)
