@@ -7,7 +7,7 @@ import requests
 from pydantic import ValidationError
 
 from watchparty import providers
-from watchparty.domain_errors import InvalidInput
+from watchparty.domain_errors import DomainError
 from watchparty.errors import status_for
 from watchparty.providers import UnknownProvider, get_provider
 
@@ -32,7 +32,7 @@ def vidking_url(media, options=None):
 
 def media_fields(raw) -> dict:
     """Return the `fields` of the 400 that validate_media raises for raw."""
-    with pytest.raises(InvalidInput) as caught:
+    with pytest.raises(DomainError) as caught:
         providers.validate_media(raw)
     assert (status_for(caught.value), caught.value.code) == (400, "validation_error")
     return caught.value.fields

@@ -13,16 +13,7 @@ from pydantic import ValidationError
 from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException, ServiceUnavailable
 
-from watchparty.domain_errors import (
-    Conflict,
-    DomainError,
-    Forbidden,
-    Gone,
-    InvalidInput,
-    NotFound,
-    Unauthenticated,
-    Unavailable,
-)
+from watchparty.domain_errors import DomainError, Kind
 from watchparty.extensions import db
 from watchparty.realtime import RealtimeUnavailable
 
@@ -43,24 +34,21 @@ CODES_BY_STATUS = {
 }
 
 
-STATUS_BY_KIND: dict[type[DomainError], int] = {
-    InvalidInput: 400,
-    Unauthenticated: 401,
-    Forbidden: 403,
-    NotFound: 404,
-    Conflict: 409,
-    Gone: 410,
-    Unavailable: 503,
+STATUS_BY_KIND: dict[Kind, int] = {
+    Kind.INVALID_INPUT: 400,
+    Kind.UNAUTHENTICATED: 401,
+    Kind.FORBIDDEN: 403,
+    Kind.NOT_FOUND: 404,
+    Kind.CONFLICT: 409,
+    Kind.GONE: 410,
+    Kind.UNAVAILABLE: 503,
 }
 PAGE_RENDERER = "watchparty.error_pages"
 
 
 def status_for(error: DomainError) -> int:
-    """The HTTP status of a domain error: that of the nearest kind it is."""
-    for kind in type(error).__mro__:
-        if kind in STATUS_BY_KIND:
-            return STATUS_BY_KIND[kind]
-    return 500
+    """The HTTP status of a domain error's kind."""
+    return STATUS_BY_KIND[error.kind]
 
 
 def error_response(status: int, code: str, message: str, fields: dict | None = None):

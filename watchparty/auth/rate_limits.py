@@ -2,7 +2,7 @@
 
 from flask import current_app, request
 
-from watchparty.domain_errors import InvalidInput
+from watchparty.domain_errors import DomainError
 from watchparty.validation import request_data
 
 # The form's limit shares the API's bucket, which is scoped by its endpoint name.
@@ -13,7 +13,7 @@ def login_limit_key() -> str:
     """Failed logins are counted per client address and email (SPEC R14)."""
     try:
         email = str(request_data().get("email", ""))[:254]
-    except InvalidInput:
+    except DomainError:  # a body that is not JSON: count it under no email
         email = ""
     return f"login:{request.remote_addr}:{email.strip().casefold()}"
 

@@ -9,7 +9,7 @@ from flask_wtf.csrf import generate_csrf
 from watchparty.auth import services
 from watchparty.auth.rate_limits import login_failed, login_limit, login_limit_key
 from watchparty.auth.schemas import LoginBody, RegisterBody
-from watchparty.domain_errors import Unauthenticated
+from watchparty.domain_errors import DomainError, Kind
 from watchparty.extensions import limiter, login_manager
 from watchparty.validation import parse_body
 
@@ -24,7 +24,7 @@ def _load_user(user_id: str):
 @login_manager.unauthorized_handler
 def _unauthorized():
     if request.path.startswith("/api/"):
-        raise Unauthenticated("Log in first.")
+        raise DomainError(Kind.UNAUTHENTICATED, "Log in first.")
     return redirect(f"/login?next={quote(request.full_path.rstrip('?'))}")
 
 
@@ -50,7 +50,7 @@ def login():
     body = parse_body(LoginBody)
     user = services.authenticate(body.email, body.password)
     if user is None:
-        raise Unauthenticated("The email or password is wrong.", code="invalid_credentials")
+        raise DomainError(Kind.UNAUTHENTICATED, "The email or password is wrong.", code="invalid_credentials")
     login_user(user)
     return {"user": user.to_dict()}
 

@@ -6,13 +6,15 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from watchparty.auth.models import User, email_key
-from watchparty.domain_errors import Conflict
+from watchparty.domain_errors import DomainError, Kind
 from watchparty.extensions import db
 
 
-class EmailTaken(Conflict):
+class EmailTaken(DomainError):
     def __init__(self):
-        super().__init__("An account with this email already exists.", {"email": "already registered"})
+        super().__init__(
+            Kind.CONFLICT, "An account with this email already exists.", {"email": "already registered"}
+        )
 
 
 def register_user(email: str, password: str, display_name: str) -> User:

@@ -7,7 +7,7 @@ from sqlalchemy.exc import IntegrityError
 from watchparty import chat, providers
 from watchparty.auth.models import User
 from watchparty.database import utcnow
-from watchparty.domain_errors import Forbidden, Gone, InvalidInput, NotFound, Unavailable
+from watchparty.domain_errors import DomainError, Kind, invalid_input
 from watchparty.extensions import db, realtime
 from watchparty.realtime import RealtimeUnavailable
 from watchparty.rooms import broadcast, closing, playback
@@ -18,24 +18,12 @@ from watchparty.rooms.models import Participant, Room
 CODE_ATTEMPTS = 10
 
 
-class RoomNotFound(NotFound):
+class RoomClosed(DomainError):
     def __init__(self):
-        super().__init__("There is no room with this code.")
+        super().__init__(Kind.GONE, "This room was closed.")
 
 
-class RoomClosed(Gone):
-    def __init__(self):
-        super().__init__("This room was closed.")
-
-
-class NotHost(Forbidden):
-    def __init__(self):
-        super().__init__("Only the host can do this.")
-
-
-class NotParticipant(Forbidden):
-    def __init__(self):
-        super().__init__("Join the room first.")
+ROOM_NOT_FOUND = "There is no room with this code."
 
 
 # lookup ----------------------------------------------------------------------
@@ -50,15 +38,15 @@ def find_room(code: str) -> Room | None:
 
 
 def room_or_404(code: str) -> Room:
-    """Return the room, or raise RoomNotFound."""
+    """Return the room, or refuse: not found."""
     room = find_room(code)
     if room is None:
-        raise RoomNotFound()
+        raise DomainError(Kind.NOT_FOUND, ROOM_NOT_FOUND)
     return room
 
 
 def open_room(code: str) -> Room:
-    """Return the room unless it is unknown (RoomNotFound) or closed (RoomClosed)."""
+    """Return the room unless it is unknown (not found) or closed (RoomClosed)."""
     room = room_or_404(code)
     if is_closed(room.state):
         raise RoomClosed()
@@ -77,18 +65,18 @@ def is_participant(room_id: int, user_id: int) -> bool:
 
 
 def participant_room(code: str, user: User) -> Room:
-    """Return the open room if the user is a participant; else RoomNotFound, RoomClosed or NotParticipant."""
+    """Return the open room if the user is a participant; else refuse (not found, closed, forbidden)."""
     room = open_room(code)
     if not is_participant(room.id, user.id):
-        raise NotParticipant()
+        raise DomainError(Kind.FORBIDDEN, "Join the room first.")
     return room
 
 
 def hosted_room(code: str, user: User) -> Room:
-    """Return the open room if the user hosts it; else RoomNotFound, RoomClosed or NotHost."""
+    """Return the open room if the user hosts it; else refuse (not found, closed, forbidden)."""
     room = open_room(code)
     if room.host_id != user.id:
-        raise NotHost()
+        raise DomainError(Kind.FORBIDDEN, "Only the host can do this.")
     return room
 
 
@@ -154,7 +142,7 @@ def create_room(host: User, title: str, is_private: bool, is_chat_enabled: bool,
         playback.create_playback(room.id)
         db.session.commit()
         return room
-    raise Unavailable("Could not allocate a room code; try again.")
+    raise DomainError(Kind.UNAVAILABLE, "Could not allocate a room code; try again.")
 
 
 def join_room(code: str, user: User) -> tuple[Room, bool]:
@@ -230,5 +218,5 @@ def recent_messages(room: Room, limit: int | None) -> list[dict]:
     """The newest `limit` chat messages, oldest first (R26)."""
     cap = int(current_app.config["CHAT_HISTORY_LIMIT"])
     if limit is not None and limit > cap:
-        raise InvalidInput("limit is too large.", {"limit": f"at most {cap}"})
+        raise invalid_input("limit is too large.", {"limit": f"at most {cap}"})
     return chat.recent_messages(room, limit)

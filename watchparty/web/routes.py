@@ -134,11 +134,9 @@ def room_page(code: str):
 @bp.route("/register", methods=["GET", "POST"])
 def register():
     """Create an account from the form, log it in and go back (SPEC R13, R91)."""
-    if request.method == "GET" and current_user.is_authenticated:
-        return redirect_back()
-    form = RegisterForm()
-    if not form.validate_on_submit():
-        return render_auth_page("register.html", form, 400 if form.is_submitted() else 200)
+    form, answer = submitted_auth_form(RegisterForm, "register.html")
+    if form is None:
+        return answer
     try:
         user = services.register_user(form.body.email, form.body.password, form.body.display_name)
     except services.EmailTaken:
@@ -158,16 +156,24 @@ def register():
 )
 def login():
     """Log in from the form and go back; one generic error for any wrong credentials (SPEC R14)."""
-    if request.method == "GET" and current_user.is_authenticated:
-        return redirect_back()
-    form = LoginForm()
-    if not form.validate_on_submit():
-        return render_auth_page("login.html", form, 400 if form.is_submitted() else 200)
+    form, answer = submitted_auth_form(LoginForm, "login.html")
+    if form is None:
+        return answer
     user = services.authenticate(form.body.email, form.body.password)
     if user is None:
         return render_auth_page("login.html", form, 401, error="The email or password is wrong.")
     login_user(user)
     return redirect_back()
+
+
+def submitted_auth_form(form_class, template: str) -> tuple:
+    """(form, None) for a valid submission; else (None, the answer): back when logged in, or the page."""
+    if request.method == "GET" and current_user.is_authenticated:
+        return None, redirect_back()
+    form = form_class()
+    if not form.validate_on_submit():
+        return None, render_auth_page(template, form, 400 if form.is_submitted() else 200)
+    return form, None
 
 
 def render_auth_page(template: str, form, status: int, error: str | None = None):
