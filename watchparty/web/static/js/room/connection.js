@@ -31,7 +31,8 @@ class TokenSource {
       if (result.status !== 200 || !result.body) {
         throw new Error("token " + result.status);
       }
-      const lifetime = Number(result.body.expires_in) > 0 ? Number(result.body.expires_in) * 1000 : DEFAULT_TOKEN_MS;
+      const seconds = Number(result.body.expires_in);
+      const lifetime = seconds > 0 ? seconds * 1000 : DEFAULT_TOKEN_MS;
       this.token = {value: String(result.body.access_token), expiresAt: Date.now() + lifetime};
       return this.token.value;
     });
