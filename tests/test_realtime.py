@@ -334,6 +334,7 @@ def test_sweep_happens_once_with_several_survivors(fleet, redis_url, open_socket
     host_socket.wait_for("USER_JOINED")
     doomed.kill()
     watcher.wait_for("USER_LEFT", timeout=10)
+    host_socket.wait_for("USER_LEFT")
     # Long enough for a second sweep by the other survivor (dead after 2 s, heartbeat 1 s).
     assert_nothing_arrives(watcher, host_socket, seconds=3, names={"USER_LEFT"})
     assert len(watcher.received("USER_LEFT")) == 1
