@@ -40,12 +40,12 @@ import psutil
 from fanout import (
     BENCH,
     ROOT,
-    BareServer,
     Bench,
     KindResult,
     LiveServer,
     LoadGenerator,
     RedisServer,
+    bare_server,
     bench_env,
     busy_seconds,
     cpu_seconds,
@@ -203,8 +203,7 @@ def run_scale(gens, redis, env, workdir: Path, population, args) -> dict[str, Sc
             server = LiveServer(env, workdir / "scale-ours.log")
             server.command = limited(server.command, args.nofile)
         else:
-            server = BareServer(redis.url, workdir / "scale-bare.log")
-            server.prefix = limited((), args.nofile)
+            server = bare_server(redis.url, workdir / "scale-bare.log", limited((), args.nofile))
         try:
             server.start(timeout=fanout.START_TIMEOUT)
             scales[kind] = capacity.run(

@@ -36,10 +36,10 @@ import psutil
 from fanout import (
     BENCH,
     ROOT,
-    BareServer,
     LiveServer,
     LoadGenerator,
     RedisServer,
+    bare_server,
     bench_env,
     cpu_seconds,
     create_population,
@@ -73,7 +73,7 @@ class StormRun:
     def servers(self, kind: str, env: dict, workdir: Path) -> list:
         if kind == "ours":
             return start_servers(lambda i: LiveServer(env, workdir / f"storm-ours-{i}.log"))
-        return start_servers(lambda i: BareServer(self.redis.url, workdir / f"storm-bare-{i}.log"))
+        return start_servers(lambda i: bare_server(self.redis.url, workdir / f"storm-bare-{i}.log"))
 
     def connect(self, kind: str, servers: list) -> None:
         code = self.population.rooms[self.args.viewers]
