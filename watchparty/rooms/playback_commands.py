@@ -15,6 +15,14 @@ from watchparty.rooms.models import Room
 log = logging.getLogger(__name__)
 
 
+#: How long the host's progress write (R63) waits after a command: the PLAYBACK_STATE
+#: fan-out goes first, and a burst of commands (a host scrubbing) costs one write.
+HOST_PROGRESS_DELAY_SECONDS = 0.25
+
+#: (room id, user id) -> the position the host's next progress write records, on this process.
+_host_positions_due: dict[tuple[int, int], float] = {}
+
+
 def host_command(context: SocketContext, is_playing: bool | None, position: float | None) -> None:
     """Apply the host's PLAY, PAUSE or SEEK: one new version, one PLAYBACK_STATE to all (R38)."""
     if not context.is_host:
@@ -22,15 +30,28 @@ def host_command(context: SocketContext, is_playing: bool | None, position: floa
     snapshot = playback.change_playback(context.room_id, is_playing=is_playing, position=position)
     playback.remember_snapshot(context.room_code, snapshot)
     broadcast.playback_changed(context.room_code, snapshot)
-    socket_server.start_task(record_host_position, context, snapshot.time_at(time.time()))
+    schedule_host_position(context, snapshot.time_at(time.time()))
 
 
-def record_host_position(context: SocketContext, position: float) -> None:
-    """The host's command also moves the host's watch progress (R63).
+def schedule_host_position(context: SocketContext, position: float) -> None:
+    """Record the host's new position a moment later, once per burst of commands (R63).
 
-    A task of its own: under gevent a SQLite write blocks the process, and the
-    PLAYBACK_STATE frames just queued for this process's viewers go first.
+    Under gevent a SQLite write blocks the whole process: written at once it
+    delays this process's share of the fan-out the command just started.
     """
+    key = (context.room_id, context.user_id)
+    already_due = key in _host_positions_due
+    _host_positions_due[key] = position
+    if not already_due:
+        socket_server.start_task(record_host_position_later, context)
+
+
+def record_host_position_later(context: SocketContext) -> None:
+    """Write the latest position due, unless a PLAYER_EVENT has written a fresher one meanwhile."""
+    socket_server.sleep(HOST_PROGRESS_DELAY_SECONDS)
+    position = _host_positions_due.pop((context.room_id, context.user_id), None)
+    if position is None:
+        return
     try:
         room = db.session.get(Room, context.room_id)
         if room is not None and room.media is not None:
@@ -58,4 +79,5 @@ def player_event(context: SocketContext, event: str, position: float, duration: 
     room = db.session.get(Room, context.room_id)
     if room is None or room.media is None:
         return
+    _host_positions_due.pop((context.room_id, context.user_id), None)  # this report is fresher
     progress.record_progress(context.user_id, room, position, duration, ended=event == "ended")
