@@ -43,12 +43,18 @@ def schedule_host_position(context: SocketContext, position: float) -> None:
     already_due = key in _host_positions_due
     _host_positions_due[key] = position
     if not already_due:
-        socket_server.start_task(record_host_position_later, context)
+        app = current_app._get_current_object()
+        socket_server.start_background(record_host_position_later, app, context)
 
 
-def record_host_position_later(context: SocketContext) -> None:
-    """Write the latest position due, unless a PLAYER_EVENT has written a fresher one meanwhile."""
+def record_host_position_later(app, context: SocketContext) -> None:
+    """After the delay, write the latest position due in an app context of its own."""
     socket_server.sleep(HOST_PROGRESS_DELAY_SECONDS)
+    socket_server.in_context(app, record_host_position, context)
+
+
+def record_host_position(context: SocketContext) -> None:
+    """Write the latest position due, unless a PLAYER_EVENT has written a fresher one meanwhile."""
     position = _host_positions_due.pop((context.room_id, context.user_id), None)
     if position is None:
         return
