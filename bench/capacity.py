@@ -25,7 +25,6 @@ The Markdown report and a latency plot are written to bench/results/.
 """
 
 import argparse
-import contextlib
 import datetime
 import resource
 import signal
@@ -39,7 +38,6 @@ import fanout
 import psutil
 from fanout import (
     BENCH,
-    ROOT,
     Bench,
     KindResult,
     LiveServer,
@@ -373,18 +371,11 @@ def main(argv=None) -> int:
                 fan_args = argparse.Namespace(**{**vars(args), "seeks": args.fanout_seeks})
                 fanned = run_fanout(gens, redis, env, workdir, population, fan_args)
         finally:
-            for item in reversed(stoppable):
-                with contextlib.suppress(Exception):
-                    item.stop()
+            fanout.stop_all(stoppable)
     args.output.mkdir(parents=True, exist_ok=True)
     plot = args.output / f"capacity-{when:%Y-%m-%d-%H%M}.png"
     draw(scales, plot, when)
-    text = report(scales, fanned, args, when, plot)
-    path = args.output / f"capacity-{when:%Y-%m-%d-%H%M}.md"
-    path.write_text(text)
-    print()
-    print(text)
-    print(f"written to {path.relative_to(ROOT) if path.is_relative_to(ROOT) else path} and {plot.name}")
+    fanout.publish(report(scales, fanned, args, when, plot), plot.with_suffix(".md"))
     return 0
 
 

@@ -31,6 +31,7 @@ import argparse
 import concurrent.futures
 import contextlib
 import datetime
+import functools
 import importlib.metadata
 import multiprocessing
 import os
@@ -139,8 +140,11 @@ class LoadGenerator:
 
 
 def start_servers(factory, count: int = 2) -> list:
-    """Start `count` servers at once; stop them all if any fails."""
-    return start_all([factory(i) for i in range(count)])
+    """Start `count` servers at once, each allowed START_TIMEOUT; stop them all if any fails."""
+    servers = [factory(i) for i in range(count)]
+    for server in servers:
+        server.start = functools.partial(server.start, timeout=START_TIMEOUT)
+    return start_all(servers)
 
 
 def busy_seconds() -> float:
@@ -586,6 +590,22 @@ def parse_args(argv=None):
     return args
 
 
+def stop_all(stoppable: list) -> None:
+    """Stop every process started (latest first), whatever happens to each."""
+    for item in reversed(stoppable):
+        with contextlib.suppress(Exception):
+            item.stop()
+
+
+def publish(text: str, path: Path) -> None:
+    """Print the report and write it to path."""
+    print()
+    print(text)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text)
+    print(f"written to {path.relative_to(ROOT) if path.is_relative_to(ROOT) else path}")
+
+
 def interrupted(signum, _frame):
     """SIGTERM unwinds like Ctrl-C, so every process gets stopped."""
     raise KeyboardInterrupt(f"signal {signum}")
@@ -625,16 +645,8 @@ def main(argv=None) -> int:
                         flush=True,
                     )
         finally:
-            for item in reversed(stoppable):
-                with contextlib.suppress(Exception):
-                    item.stop()
-    text = report(results, args, when)
-    print()
-    print(text)
-    args.output.mkdir(parents=True, exist_ok=True)
-    path = args.output / f"fanout-{when:%Y-%m-%d-%H%M}.md"
-    path.write_text(text)
-    print(f"written to {path.relative_to(ROOT) if path.is_relative_to(ROOT) else path}")
+            stop_all(stoppable)
+    publish(report(results, args, when), args.output / f"fanout-{when:%Y-%m-%d-%H%M}.md")
     missed = sum(r.missed for by_kind in results.values() for r in by_kind.values())
     return 1 if missed else 0
 

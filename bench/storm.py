@@ -20,7 +20,6 @@ host's SEEKs (missed deliveries). The Markdown report goes to bench/results/.
 """
 
 import argparse
-import contextlib
 import datetime
 import resource
 import signal
@@ -35,7 +34,6 @@ import fanout
 import psutil
 from fanout import (
     BENCH,
-    ROOT,
     LiveServer,
     LoadGenerator,
     RedisServer,
@@ -44,7 +42,9 @@ from fanout import (
     cpu_seconds,
     create_population,
     percentile,
+    publish,
     start_servers,
+    stop_all,
 )
 
 
@@ -222,16 +222,8 @@ def main(argv=None) -> int:
             for kind in fanout.KINDS:
                 storms[kind] = run.run(kind, env, workdir)
         finally:
-            for item in reversed(stoppable):
-                with contextlib.suppress(Exception):
-                    item.stop()
-    text = report(storms, args, when)
-    print()
-    print(text)
-    args.output.mkdir(parents=True, exist_ok=True)
-    path = args.output / f"storm-{when:%Y-%m-%d-%H%M}.md"
-    path.write_text(text)
-    print(f"written to {path.relative_to(ROOT) if path.is_relative_to(ROOT) else path}")
+            stop_all(stoppable)
+    publish(report(storms, args, when), args.output / f"storm-{when:%Y-%m-%d-%H%M}.md")
     return 0 if all(not s.waiting and not s.missed for s in storms.values()) else 1
 
 
