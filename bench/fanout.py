@@ -314,7 +314,8 @@ class Bench:
     def connect(self, kind: str, servers: list, host_auth: dict, viewer_auths: list[dict]) -> KindResult:
         """Connect the host (server 1) then the viewers (both servers); RSS before and after the viewers."""
         urls, pids = [s.url for s in servers], [s.process.pid for s in servers]
-        self.host_gen.call("connect", kind, [(urls[0], host_auth)], 1, "asyncclient")
+        host_client = getattr(self.args, "host_client", "asyncclient")
+        self.host_gen.call("connect", kind, [(urls[0], host_auth)], 1, host_client)
         self.host_gen.call("quiet", 0.5, 10)
         time.sleep(0.5)
         rss_before = [rss(pid) for pid in pids]
