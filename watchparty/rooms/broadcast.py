@@ -28,6 +28,16 @@ def emitter() -> SocketIO:
     return _external or socketio
 
 
+def to_room(code: str, event: str, payload: dict) -> None:
+    """Send an event to every socket in the room, on every process."""
+    emitter().emit(event, payload, to=code, namespace=NAMESPACE)
+
+
+def to_socket(sid: str, event: str, payload: dict) -> None:
+    """Send an event to one socket, on whichever process holds it."""
+    emitter().emit(event, payload, to=sid, namespace=NAMESPACE)
+
+
 def playback_changed(code: str, snapshot) -> None:
     """Send the new PLAYBACK_STATE to the whole room, host included (R38)."""
     emitter().emit("PLAYBACK_STATE", snapshot.payload(), to=code, namespace=NAMESPACE)

@@ -84,7 +84,9 @@ class RoomNamespace(Namespace):
         """The host's player reports progress (R62)."""
         context, command = self._parse(commands.PlayerEvent, payload)
         if context is not None:
-            control.player_event(context, command.event, command.currentTime, command.duration)
+            control.player_event(
+                context, command.event, command.currentTime, command.duration, command.media_version
+            )
 
     def on_CHAT(self, payload=None):
         """A participant chats; the whole room gets CHAT, or the sender an ERROR (R50-R56)."""
@@ -95,7 +97,7 @@ class RoomNamespace(Namespace):
     def _host_command(self, model, payload, is_playing):
         context, command = self._parse(model, payload)
         if context is not None:
-            control.host_command(context, is_playing, command.time)
+            control.playback_command(context, is_playing, command.time)
 
     @staticmethod
     def _parse(model, payload):

@@ -13,12 +13,18 @@ from watchparty import chat
 from watchparty.auth.models import User
 from watchparty.database import utcnow
 from watchparty.extensions import db, realtime, socketio
+from watchparty.moderation.services import is_banned
+from watchparty.queue import services as queue
+from watchparty.queue import voting
 from watchparty.realtime import RealtimeUnavailable, SocketRecord
+from watchparty.roles import handover
+from watchparty.roles import services as roles
 from watchparty.rooms import broadcast, closing, playback
 from watchparty.rooms.broadcast import NAMESPACE
 from watchparty.rooms.lifecycle import CLOSED_STATES, RoomState, is_closed
 from watchparty.rooms.models import Room
 from watchparty.rooms.refusals import (
+    BANNED,
     NOT_A_PARTICIPANT,
     ROOM_CLOSED,
     ROOM_NOT_FOUND,
@@ -58,9 +64,10 @@ def admissible_room(code, user: User) -> Room:
         if not realtime.is_shared:
             close_locally_after_cli(room.code, room.state)
         raise ConnectionRefused(ROOM_CLOSED)
-    if room.state == RoomState.GRACE and not grace_is_running(room):
-        expire_lapsed_room(room)
+    if room.state == RoomState.GRACE and not grace_is_running(room) and not survives_lapse(room):
         raise ConnectionRefused(ROOM_CLOSED)
+    if is_banned(room.id, user.id):
+        raise ConnectionRefused(BANNED)
     if not is_participant(room.id, user.id):
         raise ConnectionRefused(NOT_A_PARTICIPANT)
     return room
@@ -74,10 +81,19 @@ def grace_is_running(room: Room) -> bool:
         return True  # never expire a room because Redis blinked
 
 
-def expire_lapsed_room(room: Room) -> None:
-    """Lazy expiry (R43): mark EXPIRED once, then close the room's sockets everywhere."""
+def survives_lapse(room: Room) -> bool:
+    """A lapsed grace: a connected cohost succeeds (R104), else lazy expiry (R43); True if the room lives.
+
+    Both are conditional updates on GRACE: whichever process acts first acts
+    once, and a loser re-reads the state the winner left.
+    """
+    if handover.hand_to_successor(room):
+        return True
     if Room.transition(room.id, RoomState.GRACE, RoomState.EXPIRED, closed_at=utcnow()):
         closing.close_room(room.code, reason="expired")
+        return False
+    db.session.refresh(room)
+    return room.state == RoomState.LIVE
 
 
 def admit(sid: str, token, code) -> SocketContext:
@@ -96,7 +112,7 @@ def admit(sid: str, token, code) -> SocketContext:
         host_arrived(room)
     send_bootstrap(context, room)
     if first:
-        announce("USER_JOINED", context.room_code, user, skip_sid=sid)
+        announce("USER_JOINED", room, user, skip_sid=sid)
     return context
 
 
@@ -164,16 +180,24 @@ def send_bootstrap(context: SocketContext, room: Room) -> None:
     broadcast.to_own_socket("PLAYBACK_STATE", snapshot.payload(), context.sid)
     broadcast.to_own_socket("PRESENCE", presence_payload(room), context.sid)
     broadcast.to_own_socket("CHAT_HISTORY", {"messages": chat.bootstrap_messages(room)}, context.sid)
+    broadcast.to_own_socket("QUEUE_UPDATED", queue.read_queue(room), context.sid)
+    broadcast.to_own_socket("SKIP_VOTES", voting.votes_payload(room), context.sid)
 
 
 def presence_payload(room: Room) -> dict:
-    """Who is connected to the room, host marked (R32)."""
+    """Who is connected to the room, host marked, each with a role (R32, R100a)."""
     user_ids = sorted(realtime.present_user_ids(room.code))
     names = display_names(user_ids)
+    cohost_ids = {user.id for user in roles.cohosts(room.id)}
     return {
         "viewer_count": len(user_ids),
         "users": [
-            {"id": user_id, "display_name": names[user_id], "is_host": user_id == room.host_id}
+            {
+                "id": user_id,
+                "display_name": names[user_id],
+                "is_host": user_id == room.host_id,
+                "role": role_name(room, user_id, cohost_ids),
+            }
             for user_id in user_ids
             if user_id in names
         ],
@@ -200,10 +224,19 @@ def display_names(user_ids: list[int]) -> dict[int, str]:
     return {user_id: _display_names[user_id] for user_id in user_ids if user_id in _display_names}
 
 
-def announce(event: str, code: str, user: User, skip_sid: str | None = None) -> None:
-    """Send USER_JOINED or USER_LEFT with the new viewer count (R32, R33)."""
-    payload = {"user": user.to_public_dict(), "viewer_count": realtime.viewer_count(code)}
-    broadcast.presence_changed(event, code, payload, skip_sid=skip_sid)
+def role_name(room: Room, user_id: int, cohost_ids: set[int]) -> str:
+    """host, cohost or viewer, from ids already read."""
+    if user_id == room.host_id:
+        return "host"
+    return "cohost" if user_id in cohost_ids else "viewer"
+
+
+def announce(event: str, room: Room, user: User, skip_sid: str | None = None) -> None:
+    """Send USER_JOINED or USER_LEFT with the user's role and the new viewer count (R32, R33, R100a)."""
+    role = roles.role_of(room, user.id)  # None once banned: the user left as a viewer
+    user_payload = {**user.to_public_dict(), "role": role.value if role else "viewer"}
+    payload = {"user": user_payload, "viewer_count": realtime.viewer_count(room.code)}
+    broadcast.presence_changed(event, room.code, payload, skip_sid=skip_sid)
 
 
 def room_still_open(context: SocketContext) -> bool:
@@ -233,7 +266,7 @@ def socket_gone(process_id: str, sid: str) -> None:
     user = db.session.get(User, removal.user_id)
     if room is None or user is None or is_closed(room.state):
         return
-    announce("USER_LEFT", room.code, user)
+    announce("USER_LEFT", room, user)
     if user.id == room.host_id:
         start_grace(room)
 

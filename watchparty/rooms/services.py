@@ -9,6 +9,7 @@ from watchparty.auth.models import User
 from watchparty.database import utcnow
 from watchparty.errors import ApiError
 from watchparty.extensions import db, realtime
+from watchparty.moderation.services import refuse_if_banned
 from watchparty.realtime import RealtimeUnavailable
 from watchparty.roles import services as roles
 from watchparty.roles.permissions import Action
@@ -160,8 +161,9 @@ def create_room(host: User, title: str, is_private: bool, is_chat_enabled: bool,
 
 
 def join_room(code: str, user: User) -> tuple[Room, bool]:
-    """Make the user a participant; idempotent, True only the first time (R22)."""
+    """Make the user a participant; idempotent, True only the first time (R22); 403 if banned (R105)."""
     room = open_room(code)
+    refuse_if_banned(room, user.id)
     if is_participant(room.id, user.id):
         return room, False
     db.session.add(Participant(room_id=room.id, user_id=user.id))

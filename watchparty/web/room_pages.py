@@ -1,6 +1,6 @@
 """The room pages: creating a room from the index form, and the room page (SPEC R20, R74, R92)."""
 
-from werkzeug.exceptions import HTTPException, NotFound
+from werkzeug.exceptions import Forbidden, HTTPException, NotFound
 
 from watchparty.errors import ApiError
 from watchparty.rooms.lifecycle import RoomState
@@ -44,6 +44,11 @@ class RoomGone(HTTPException):
 
     def __init__(self, state: str):
         super().__init__(CLOSED_MESSAGES.get(RoomState(state), "This room was closed."))
+
+
+class BannedFromRoom(Forbidden):
+    title = "Banned"
+    description = "You were removed and banned from this room."
 
 
 def media_from_form(form: CreateRoomForm) -> dict | None:

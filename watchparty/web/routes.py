@@ -7,6 +7,7 @@ from watchparty.auth import services
 from watchparty.auth.routes import login_limit, login_limit_key
 from watchparty.errors import ApiError
 from watchparty.extensions import limiter
+from watchparty.moderation.services import Banned
 from watchparty.rooms import services as rooms
 from watchparty.rooms.codes import normalize_code
 from watchparty.rooms.lifecycle import is_closed
@@ -123,9 +124,11 @@ def room_page(code: str):
         room, _ = rooms.join_room(room.code, current_user)
     except rooms.RoomClosed:
         raise room_pages.RoomGone(rooms.room_or_404(room.code).state) from None
+    except Banned:
+        raise room_pages.BannedFromRoom() from None
     return render_template(
         "room.html",
-        room=rooms.room_payload(room),
+        room=rooms.room_payload_for(room, current_user),
         user_id=current_user.id,
         is_host=room.host_id == current_user.id,
         room_url=url_for("web.room_page", code=room.code, _external=True),
