@@ -10,8 +10,8 @@ MOVIE = {"provider": "vidking", "type": "movie", "id": "550"}
 
 
 @pytest.fixture
-def pair(start_server, redis_url):
-    return start_server(redis_url), start_server(redis_url)
+def pair(module_pair):
+    return module_pair
 
 
 def sockets_of(redis_url: str, code: str, user_id: int) -> list[str]:
@@ -33,7 +33,7 @@ def refusal(base_url: str, token: str, code: str) -> str | None:
     return None
 
 
-def test_kick_closes_every_socket_of_the_user_on_the_other_process(pair, redis_url, open_socket):
+def test_kick_closes_every_socket_of_the_user_on_the_other_process(pair, live_redis_url, open_socket):
     a, b = pair
     host, bob = ApiUser(a.url).register(), ApiUser(b.url).register(display_name="Bob")
     code = create_room(host)
@@ -42,7 +42,7 @@ def test_kick_closes_every_socket_of_the_user_on_the_other_process(pair, redis_u
     bob_sockets = [open_socket(server.url, bob.token(), code) for server in (a, b)]
     response = host.post(f"/api/rooms/{code}/participants/{bob.user['id']}/kick/")
     assert response.status_code == 204, response.text
-    assert sockets_of(redis_url, code, bob.user["id"]) == []
+    assert sockets_of(live_redis_url, code, bob.user["id"]) == []
     for sock in bob_sockets:
         assert sock.wait_for("KICKED") == {"reason": "kicked"}
         wait_until(lambda sock=sock: not sock.connected, message="kicked socket disconnected")
@@ -51,14 +51,14 @@ def test_kick_closes_every_socket_of_the_user_on_the_other_process(pair, redis_u
     assert open_socket(b.url, bob.token(), code).connected  # a kicked user may come back
 
 
-def test_ban_refuses_reconnects_joins_reads_and_the_page_until_unbanned(pair, redis_url, open_socket):
+def test_ban_refuses_reconnects_joins_reads_and_the_page_until_unbanned(pair, live_redis_url, open_socket):
     a, b = pair
     host, bob = ApiUser(a.url).register(display_name="Hana"), ApiUser(b.url).register(display_name="Bob")
     code = create_room(host)
     join(bob, code)
     bob_socket = open_socket(b.url, bob.token(), code)
     assert host.post(f"/api/rooms/{code}/participants/{bob.user['id']}/ban/").status_code == 204
-    assert sockets_of(redis_url, code, bob.user["id"]) == []
+    assert sockets_of(live_redis_url, code, bob.user["id"]) == []
     assert bob_socket.wait_for("KICKED") == {"reason": "banned"}
     assert refusal(a.url, bob.token(), code) == "banned"
     assert error_code(bob.post(f"/api/rooms/{code}/join/"), 403) == "banned"

@@ -15,8 +15,8 @@ def media(n: int) -> dict:
 
 
 @pytest.fixture
-def pair(start_server, redis_url):
-    return start_server(redis_url, QUEUE_MAX_ITEMS=30), start_server(redis_url, QUEUE_MAX_ITEMS=30)
+def pair(module_pair):
+    return module_pair
 
 
 def add(user: ApiUser, code: str, n: int, title: str = "") -> dict:
@@ -79,8 +79,8 @@ def test_remove_and_move_with_exact_versions_and_who_may(pair):
     assert error_code(bad, 400) == "validation_error"
 
 
-def test_queue_full_and_queue_empty(start_server, redis_url):
-    server = start_server(redis_url, QUEUE_MAX_ITEMS=2)
+def test_queue_full_and_queue_empty(fleet, live_redis_url):
+    server = fleet.start(live_redis_url, QUEUE_MAX_ITEMS=2)
     host = ApiUser(server.url).register()
     code = create_room(host)
     assert error_code(host.post(f"/api/rooms/{code}/queue/next/"), 409) == "queue_empty"

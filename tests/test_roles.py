@@ -12,9 +12,8 @@ MOVIE = {"provider": "vidking", "type": "movie", "id": "550"}
 
 
 @pytest.fixture
-def pair(start_server, redis_url):
-    """Two server processes sharing the database and Redis."""
-    return start_server(redis_url), start_server(redis_url)
+def pair(module_pair):
+    return module_pair
 
 
 def make_cohost(host: ApiUser, code: str, user: ApiUser) -> dict:
@@ -198,15 +197,11 @@ def assert_bob_took_over(code: str, bob: ApiUser, bob_socket) -> None:
     assert room["playback"]["is_playing"] is False
 
 
-@pytest.mark.parametrize("grace", [1])
 def test_a_connection_attempt_after_a_lapse_hands_the_room_to_the_connected_cohost(
-    start_server, redis_url, open_socket, grace
+    fleet, live_redis_url, open_socket
 ):
-    pair = (
-        start_server(redis_url, GRACE_PERIOD_SECONDS=grace),
-        start_server(redis_url, GRACE_PERIOD_SECONDS=grace),
-    )
-    code, _, bob, cy, bob_socket = lapsed_room_with_cohost(pair, redis_url, open_socket)
+    pair = fleet.pair(live_redis_url, GRACE_PERIOD_SECONDS=1)
+    code, _, bob, cy, bob_socket = lapsed_room_with_cohost(pair, live_redis_url, open_socket)
     cy_socket = open_socket(pair[0].url, cy.token(), code)  # not refused: the room lives on
     assert cy_socket.connected
     assert_bob_took_over(code, bob, bob_socket)
@@ -231,10 +226,10 @@ def run_expire_rooms(database_url: str, redis_url: str, count: int) -> list[str]
 
 
 def test_expire_rooms_hands_over_once_with_two_concurrent_runs(
-    start_server, redis_url, database_url, open_socket
+    fleet, live_redis_url, database_url, open_socket
 ):
-    pair = start_server(redis_url, GRACE_PERIOD_SECONDS=1), start_server(redis_url, GRACE_PERIOD_SECONDS=1)
-    code, _, bob, _, bob_socket = lapsed_room_with_cohost(pair, redis_url, open_socket)
-    outputs = run_expire_rooms(database_url, redis_url, 2)
+    pair = fleet.pair(live_redis_url, GRACE_PERIOD_SECONDS=1)
+    code, _, bob, _, bob_socket = lapsed_room_with_cohost(pair, live_redis_url, open_socket)
+    outputs = run_expire_rooms(database_url, live_redis_url, 2)
     assert sorted(outputs) == ["expired 0", "expired 0\nhanded over 1"], outputs
     assert_bob_took_over(code, bob, bob_socket)

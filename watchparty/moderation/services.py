@@ -6,10 +6,10 @@ from sqlalchemy import delete, exists, select
 from sqlalchemy.exc import IntegrityError
 
 from watchparty.auth.models import User
-from watchparty.errors import ApiError
-from watchparty.extensions import db, realtime, socketio
+from watchparty.domain_errors import DomainError, Kind
+from watchparty.extensions import db, realtime
 from watchparty.moderation.models import Ban
-from watchparty.realtime import RealtimeUnavailable
+from watchparty.realtime import RealtimeUnavailable, socket_server
 from watchparty.roles.participants import find_participant
 from watchparty.roles.permissions import Action, can, moderation_action
 from watchparty.roles.services import Forbidden, require, role_of
@@ -21,9 +21,9 @@ from watchparty.rooms.models import Participant, Room
 DISCONNECT_PATIENCE_SECONDS = 5.0
 
 
-class Banned(ApiError):
+class Banned(DomainError):
     def __init__(self):
-        super().__init__(403, "banned", "You are banned from this room.")
+        super().__init__(Kind.FORBIDDEN, "You are banned from this room.", code="banned")
 
 
 def is_banned(room_id: int, user_id: int) -> bool:
@@ -42,7 +42,7 @@ def checked_target(room: Room, actor: User, user_id: int) -> User:
     require(room, actor.id, Action.MODERATE_VIEWER)
     _, target = find_participant(room, user_id)
     if user_id == actor.id:
-        raise ApiError(400, "validation_error", "You cannot remove yourself.", {"user_id": "is you"})
+        raise DomainError(Kind.INVALID_INPUT, "You cannot remove yourself.", {"user_id": "is you"})
     needed = moderation_action(role_of(room, user_id))
     if needed is None or not can(role_of(room, actor.id), needed):
         raise Forbidden("Your role does not allow removing this participant.")
@@ -75,7 +75,7 @@ def unban(room: Room, actor: User, user_id: int) -> None:
     removed = db.session.execute(delete(Ban).where(Ban.room_id == room.id, Ban.user_id == user_id)).rowcount
     db.session.commit()
     if removed == 0:
-        raise ApiError(404, "not_found", "This user is not banned from the room.")
+        raise DomainError(Kind.NOT_FOUND, "This user is not banned from the room.")
 
 
 def list_bans(room: Room, actor: User) -> list[dict]:
@@ -99,10 +99,9 @@ def remove_sockets(code: str, user_id: int, reason: str) -> None:
     except RealtimeUnavailable:
         return
     for record in records:
-        broadcast.to_socket(record.sid, "KICKED", {"reason": reason})
-        broadcast.disconnect(record.sid)
+        broadcast.kicked(record.sid, reason)
     deadline = time.monotonic() + DISCONNECT_PATIENCE_SECONDS
     while realtime.user_sockets(code, user_id) and time.monotonic() < deadline:
-        socketio.sleep(0.02)
+        socket_server.sleep(0.02)
     for record in realtime.user_sockets(code, user_id):
         socket_gone(record.process_id, record.sid)

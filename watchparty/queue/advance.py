@@ -9,7 +9,7 @@ import time
 
 from sqlalchemy import select, update
 
-from watchparty.errors import ApiError
+from watchparty.domain_errors import DomainError, Kind
 from watchparty.extensions import db
 from watchparty.queue.models import QueueItem
 from watchparty.queue.services import bump_version, committed
@@ -24,9 +24,9 @@ ENDED_TOLERANCE_SECONDS = 5.0
 NEXT_ATTEMPTS = 5
 
 
-class QueueEmpty(ApiError):
+class QueueEmpty(DomainError):
     def __init__(self):
-        super().__init__(409, "queue_empty", "The queue is empty.")
+        super().__init__(Kind.CONFLICT, "The queue is empty.", code="queue_empty")
 
 
 def claim_media_version(room_id: int, seen: int) -> bool:
@@ -83,7 +83,7 @@ def play_next(room: Room) -> None:
         playing = playback.current_snapshot(room.code, room.id).is_playing
         if advance(room, room.media_version, playing):
             return
-    raise ApiError(409, "conflict", "The room's media kept changing; try again.")
+    raise DomainError(Kind.CONFLICT, "The room's media kept changing; try again.")
 
 
 def media_changed(room: Room, playing: bool) -> None:

@@ -11,7 +11,7 @@ from sqlalchemy import func, select, update
 
 from watchparty import providers
 from watchparty.auth.models import User
-from watchparty.errors import ApiError
+from watchparty.domain_errors import DomainError, Kind
 from watchparty.extensions import db
 from watchparty.queue.models import QueueItem
 from watchparty.roles.permissions import Action
@@ -21,9 +21,9 @@ from watchparty.rooms import broadcast
 from watchparty.rooms.models import Room
 
 
-class NoSuchItem(ApiError):
+class NoSuchItem(DomainError):
     def __init__(self):
-        super().__init__(404, "not_found", "There is no such item in this room's queue.")
+        super().__init__(Kind.NOT_FOUND, "There is no such item in this room's queue.")
 
 
 def bump_version(room_id: int) -> int:
@@ -58,7 +58,7 @@ def committed(room: Room, version: int) -> dict:
     """Build the new queue's payload under the lock, commit, then tell the room (R153)."""
     payload = queue_payload(room.id, version)
     db.session.commit()
-    broadcast.to_room(room.code, "QUEUE_UPDATED", payload)
+    broadcast.queue_updated(room.code, payload)
     return payload
 
 
@@ -73,7 +73,7 @@ def add_item(room: Room, user: User, media: dict, title: str) -> dict:
     ).one()
     if count >= int(current_app.config["QUEUE_MAX_ITEMS"]):
         db.session.rollback()
-        raise ApiError(409, "queue_full", "The queue is full.")
+        raise DomainError(Kind.CONFLICT, "The queue is full.", code="queue_full")
     item = QueueItem(room_id=room.id, position=(last or 0) + 1, media=media, title=title, added_by_id=user.id)
     db.session.add(item)
     db.session.flush()

@@ -3,7 +3,7 @@
 import math
 
 from watchparty.auth.models import User
-from watchparty.errors import ApiError
+from watchparty.domain_errors import DomainError, Kind
 from watchparty.extensions import realtime
 from watchparty.roles.participants import NotConnected, connected_user_ids
 from watchparty.roles.settings import effective_settings
@@ -28,7 +28,7 @@ def votes_payload(room: Room) -> dict:
 
 def announce_votes(room: Room) -> None:
     """Send SKIP_VOTES to the room."""
-    broadcast.to_room(room.code, "SKIP_VOTES", votes_payload(room))
+    broadcast.skip_votes(room.code, votes_payload(room))
 
 
 def cast_vote(room: Room, user: User) -> tuple[int, int, bool]:
@@ -36,11 +36,11 @@ def cast_vote(room: Room, user: User) -> tuple[int, int, bool]:
     if user.id not in connected_user_ids(room.code):
         raise NotConnected("Connect to the room before voting.")
     if room.media is None:
-        raise ApiError(409, "no_media", "The room has no media to skip.")
+        raise DomainError(Kind.CONFLICT, "The room has no media to skip.", code="no_media")
     needed = votes_needed(room, realtime.viewer_count(room.code))
     if needed is None:
-        raise ApiError(403, "skip_disabled", "Vote-skip is off in this room.")
+        raise DomainError(Kind.FORBIDDEN, "Vote-skip is off in this room.", code="skip_disabled")
     added, votes = realtime.add_skip_vote(room.code, room.media_version, user.id, VOTES_TTL_SECONDS)
     if added:
-        broadcast.to_room(room.code, "SKIP_VOTES", {"votes": votes, "needed": needed})
+        broadcast.skip_votes(room.code, {"votes": votes, "needed": needed})
     return votes, needed, added

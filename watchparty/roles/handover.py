@@ -3,7 +3,7 @@
 import contextlib
 
 from watchparty.auth.models import User
-from watchparty.errors import ApiError
+from watchparty.domain_errors import DomainError, Kind
 from watchparty.extensions import db, realtime
 from watchparty.realtime import RealtimeUnavailable
 from watchparty.roles.participants import NotConnected, connected_user_ids, find_participant, swap_host
@@ -19,14 +19,14 @@ RETURN_TO_LIVE = {"state": RoomState.LIVE.value, "host_disconnected_at": None}
 def hand_over(room: Room, host: User, user_id: int) -> None:
     """The host makes a connected participant host and becomes a cohost (R103)."""
     if user_id == host.id:
-        raise ApiError(400, "validation_error", "You are already the host.", {"user_id": "is you"})
+        raise DomainError(Kind.INVALID_INPUT, "You are already the host.", {"user_id": "is you"})
     _, successor = find_participant(room, user_id)
     if user_id not in connected_user_ids(room.code):
         raise NotConnected()
     in_grace = room.state == RoomState.GRACE and can_transition(room.state, RoomState.LIVE)
     values = RETURN_TO_LIVE if in_grace else {}
     if not swap_host(room.id, host.id, successor.id, expected_state=room.state, **values):
-        raise ApiError(409, "conflict", "The room changed meanwhile; try again.")
+        raise DomainError(Kind.CONFLICT, "The room changed meanwhile; try again.")
     announce_new_host(room, successor, host, ended_grace=in_grace)
 
 
@@ -57,8 +57,7 @@ def announce_new_host(room: Room, host: User, previous: User, ended_grace: bool)
     if ended_grace:
         with contextlib.suppress(RealtimeUnavailable):  # the database already says LIVE
             realtime.end_grace(room.code)
-    payload = {"host": host.to_public_dict(), "previous": previous.to_public_dict()}
-    broadcast.to_room(room.code, "HOST_CHANGED", payload)
+    broadcast.host_changed(room.code, host.to_public_dict(), previous.to_public_dict())
     broadcast.room_updated(room.code, room_payload(room))
     if ended_grace:
         broadcast.host_reconnected(room.code)

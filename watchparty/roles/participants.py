@@ -4,23 +4,24 @@ from sqlalchemy import select, update
 
 from watchparty.auth.models import User
 from watchparty.database import utcnow
-from watchparty.errors import ApiError
+from watchparty.domain_errors import DomainError, Kind
 from watchparty.extensions import db, realtime
 from watchparty.realtime import RealtimeUnavailable
 from watchparty.roles.permissions import Role
+from watchparty.rooms import broadcast
 from watchparty.rooms.models import Participant, Room
 
 ROLE_ORDER = {Role.HOST.value: 0, Role.COHOST.value: 1, Role.VIEWER.value: 2}
 
 
-class NoSuchParticipant(ApiError):
+class NoSuchParticipant(DomainError):
     def __init__(self):
-        super().__init__(404, "not_found", "This user is not a participant of the room.")
+        super().__init__(Kind.NOT_FOUND, "This user is not a participant of the room.")
 
 
-class NotConnected(ApiError):
+class NotConnected(DomainError):
     def __init__(self, message: str = "This user is not connected to the room."):
-        super().__init__(409, "not_connected", message)
+        super().__init__(Kind.CONFLICT, message, code="not_connected")
 
 
 def connected_user_ids(code: str) -> set[int]:
@@ -72,11 +73,11 @@ def find_participant(room: Room, user_id: int) -> tuple[Participant, User]:
     return row[0], row[1]
 
 
-def set_role(room: Room, user_id: int, role: Role) -> tuple[dict, bool]:
-    """Make a participant a cohost or a viewer; (participant, changed?) (R102)."""
+def set_role(room: Room, user_id: int, role: Role) -> dict:
+    """Make a participant a cohost or a viewer; the room gets ROLE_CHANGED unless it had it (R102)."""
     participant, user = find_participant(room, user_id)
     if user_id == room.host_id:
-        raise ApiError(400, "validation_error", "The host's role cannot be set.", {"user_id": "is the host"})
+        raise DomainError(Kind.INVALID_INPUT, "The host's role cannot be set.", {"user_id": "is the host"})
     named_at = utcnow() if role is Role.COHOST else None
     statement = (
         update(Participant)
@@ -85,8 +86,10 @@ def set_role(room: Room, user_id: int, role: Role) -> tuple[dict, bool]:
     )
     changed = db.session.execute(statement, execution_options={"synchronize_session": False}).rowcount == 1
     db.session.commit()
+    if changed:
+        broadcast.role_changed(room.code, user.to_public_dict(), role.value)
     db.session.refresh(participant)
-    return participant_payload(room, participant, user, connected_user_ids(room.code)), changed
+    return participant_payload(room, participant, user, connected_user_ids(room.code))
 
 
 def swap_host(room_id: int, previous_id: int, successor_id: int, expected_state: str | None = None,

@@ -6,7 +6,7 @@ from flask_login import current_user, login_required
 from watchparty.roles import handover, participants
 from watchparty.roles.permissions import Action, Role
 from watchparty.roles.schemas import HandOverBody, RoleBody
-from watchparty.rooms import broadcast, services
+from watchparty.rooms import services
 from watchparty.validation import parse_body
 
 bp = Blueprint("roles", __name__, url_prefix="/api/rooms")
@@ -26,12 +26,7 @@ def set_role(code: str, user_id: int):
     """The host names a cohost or makes one a viewer again; the room gets ROLE_CHANGED."""
     room = services.room_allowing(code, current_user, Action.SET_ROLES)
     body = parse_body(RoleBody)
-    participant, changed = participants.set_role(room, user_id, Role(body.role))
-    if changed:
-        broadcast.to_room(
-            room.code, "ROLE_CHANGED", {"user": participant["user"], "role": participant["role"]}
-        )
-    return {"participant": participant}
+    return {"participant": participants.set_role(room, user_id, Role(body.role))}
 
 
 @bp.post("/<code>/host/")

@@ -1,14 +1,15 @@
-"""Playback commands by role, drift checks and player events (R38-R39, R60-R64, R100, R106)."""
+"""What sockets ask of playback: commands by role, drift checks, player events (R38-R64, R100, R106)."""
 
 import logging
 import time
 
 from flask import current_app
 
-from watchparty import chat
-from watchparty.extensions import db, realtime, socketio
+from watchparty.extensions import db, realtime
 from watchparty.progress import services as progress
 from watchparty.queue import advance as queue_advance
+from watchparty.realtime import socket_server
+from watchparty.realtime.local_sockets import SocketContext
 from watchparty.roles import handover
 from watchparty.roles.permissions import Action, Role, can
 from watchparty.roles.services import role_of
@@ -16,7 +17,6 @@ from watchparty.roles.settings import effective_settings
 from watchparty.rooms import broadcast, playback
 from watchparty.rooms.lifecycle import RoomState
 from watchparty.rooms.models import Room
-from watchparty.rooms.sockets import SocketContext
 
 log = logging.getLogger(__name__)
 
@@ -29,8 +29,7 @@ def playback_command(context: SocketContext, is_playing: bool | None, position: 
     if can(role, Action.COMMAND_PLAYBACK):
         snapshot = apply_playback(context, is_playing, position)
         if role is Role.HOST:
-            app = current_app._get_current_object()
-            socketio.start_background_task(record_host_position, app, context, snapshot.time_at(time.time()))
+            socket_server.start_task(record_host_position, context, snapshot.time_at(time.time()))
     elif is_playing is False and can(role, Action.PAUSE_ON_BUDGET):
         viewer_pause(context, room)
 
@@ -53,7 +52,7 @@ def viewer_pause(context: SocketContext, room: Room) -> None:
         apply_playback(context, is_playing=False, position=None)
     else:
         message = f"You have used your {limit} pauses for now."
-        broadcast.to_own_socket("ERROR", {"code": "pause_limit", "message": message}, context.sid)
+        socket_server.emit_to_own_socket("ERROR", {"code": "pause_limit", "message": message}, context.sid)
 
 
 def room_and_role(context: SocketContext) -> tuple[Room | None, Role | None]:
@@ -68,19 +67,18 @@ def room_and_role(context: SocketContext) -> tuple[Room | None, Role | None]:
     return room, role
 
 
-def record_host_position(app, context: SocketContext, position: float) -> None:
+def record_host_position(context: SocketContext, position: float) -> None:
     """The host's command also moves the host's watch progress (R63).
 
     A task of its own: under gevent a SQLite write blocks the process, and the
     PLAYBACK_STATE frames just queued for this process's viewers go first.
     """
-    with app.app_context():
-        try:
-            room = db.session.get(Room, context.room_id)
-            if room is not None and room.media is not None:
-                progress.record_progress(context.user_id, room, position, None)
-        except Exception:  # a task has nobody to report to but the log
-            log.exception("could not record the host's progress in room %s", context.room_code)
+    try:
+        room = db.session.get(Room, context.room_id)
+        if room is not None and room.media is not None:
+            progress.record_progress(context.user_id, room, position, None)
+    except Exception:  # a task has nobody to report to but the log
+        log.exception("could not record the host's progress in room %s", context.room_code)
 
 
 def sync_check(context: SocketContext, client_time: float) -> dict:
@@ -91,7 +89,7 @@ def sync_check(context: SocketContext, client_time: float) -> dict:
     drift = round(client_time - authoritative, 3)
     corrected = abs(drift) > float(current_app.config["SYNC_DRIFT_THRESHOLD_SECONDS"])
     if corrected:
-        broadcast.to_own_socket("SYNC_CORRECTION", {**snapshot.payload(now), "drift": drift}, context.sid)
+        broadcast.sync_correction(context.sid, {**snapshot.payload(now), "drift": drift})
     return {"drift": drift, "corrected": corrected}
 
 
@@ -106,17 +104,3 @@ def player_event(context: SocketContext, event: str, position: float, duration: 
     progress.record_progress(context.user_id, room, position, duration, ended=event == "ended")
     if event == "ended":
         queue_advance.ended(room, position, media_version)
-
-
-def send_chat(context: SocketContext, text: str) -> None:
-    """Store and broadcast a chat message, or tell the sender why not (R50-R56)."""
-    room, _ = room_and_role(context)
-    if room is None:
-        return
-    try:
-        message = chat.post_message(room, context.user_id, text)
-    except chat.ChatRefused as refusal:
-        broadcast.to_own_socket("ERROR", refusal.payload(), context.sid)
-        return
-    if message is not None:
-        broadcast.chat_message(context.room_code, message)
