@@ -9,19 +9,11 @@ from watchparty.rooms.services import open_room
 bp = Blueprint("moderation", __name__, url_prefix="/api/rooms")
 
 
-@bp.post("/<code>/participants/<int:user_id>/kick/")
+@bp.post("/<code>/participants/<int:user_id>/<any(kick, ban):action>/")
 @login_required
-def kick(code: str, user_id: int):
-    """Disconnect the user's sockets with KICKED `kicked`; they may come back."""
-    moderation.kick(open_room(code), current_user, user_id)
-    return "", 204
-
-
-@bp.post("/<code>/participants/<int:user_id>/ban/")
-@login_required
-def ban(code: str, user_id: int):
-    """Remove the user with KICKED `banned`; refused until unbanned."""
-    moderation.ban(open_room(code), current_user, user_id)
+def remove(code: str, user_id: int, action: str):
+    """Kick (KICKED `kicked`, they may come back) or ban (KICKED `banned`, refused until unbanned)."""
+    moderation.remove(open_room(code), current_user, user_id, banned=action == "ban")
     return "", 204
 
 

@@ -49,15 +49,17 @@ def checked_target(room: Room, actor: User, user_id: int) -> User:
     return target
 
 
-def kick(room: Room, actor: User, user_id: int) -> None:
-    """Disconnect every socket of the user in the room; they may come back (R105)."""
+def remove(room: Room, actor: User, user_id: int, banned: bool) -> None:
+    """Kick: disconnect the user's sockets, they may come back. Ban: also end their
+    participation and refuse them until unbanned (R105)."""
     target = checked_target(room, actor, user_id)
-    remove_sockets(room.code, target.id, "kicked")
+    if banned:
+        record_ban(room, actor, target)
+    remove_sockets(room.code, target.id, "banned" if banned else "kicked")
 
 
-def ban(room: Room, actor: User, user_id: int) -> None:
-    """Remove the user for good: no longer a participant, refused until unbanned (R105)."""
-    target = checked_target(room, actor, user_id)
+def record_ban(room: Room, actor: User, target: User) -> None:
+    """The target stops being a participant and is banned, in one transaction."""
     db.session.execute(
         delete(Participant).where(Participant.room_id == room.id, Participant.user_id == target.id)
     )
@@ -66,7 +68,6 @@ def ban(room: Room, actor: User, user_id: int) -> None:
         db.session.commit()
     except IntegrityError:  # banned by someone else at the same moment
         db.session.rollback()
-    remove_sockets(room.code, target.id, "banned")
 
 
 def unban(room: Room, actor: User, user_id: int) -> None:

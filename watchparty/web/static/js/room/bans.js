@@ -1,5 +1,5 @@
 // The "Bans" list for host and cohosts (SPEC R105, R94a): who is banned, with "Unban".
-import {byId, setText} from "../common.js";
+import {byId, namedButton, setText} from "../common.js";
 import {errorMessage, requestJson, roomPath} from "./api.js";
 import {isStaff} from "./roles.js";
 
@@ -31,14 +31,7 @@ export class Bans {
   item(ban) {
     const item = document.createElement("li");
     const name = String(ban.user.display_name);
-    item.append(name + " ");
-    const button = document.createElement("button");
-    button.type = "button";
-    button.className = "small";
-    button.textContent = "Unban";
-    button.setAttribute("aria-label", "Unban " + name);
-    button.addEventListener("click", () => this.unban(ban.user.id));
-    item.append(button);
+    item.append(name + " ", namedButton("Unban", name, () => this.unban(ban.user.id)));
     return item;
   }
 

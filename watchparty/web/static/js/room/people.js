@@ -1,7 +1,7 @@
 // Per-person buttons in the "Viewers" list (SPEC R94a): the host's "Make cohost" /
 // "Make viewer" / "Make host", and "Kick" / "Ban" where R100 allows, each named with the
 // person ("Kick Bob"). Refusals are said next to the list.
-import {byId, setText} from "../common.js";
+import {byId, namedButton, setText} from "../common.js";
 import {errorMessage, requestJson, roomPath} from "./api.js";
 import {isStaff} from "./roles.js";
 
@@ -10,15 +10,6 @@ function mayRemove(mine, theirs) {
   return (mine === "host" && theirs !== "host") || (mine === "cohost" && theirs === "viewer");
 }
 
-function actionButton(label, person, onClick) {
-  const button = document.createElement("button");
-  button.type = "button";
-  button.className = "small";
-  button.textContent = label;
-  button.setAttribute("aria-label", label + " " + person);
-  button.addEventListener("click", onClick);
-  return button;
-}
 
 export class People {
   constructor(page, viewers, bans) {
@@ -37,13 +28,13 @@ export class People {
     const buttons = [];
     if (mine === "host" && user.role !== "host") {
       const next = user.role === "cohost" ? "viewer" : "cohost";
-      buttons.push(actionButton("Make " + next, name, () => this.setRole(user, next)));
-      buttons.push(actionButton("Make host", name, () => this.call("POST", "host/", {user_id: user.id})));
+      buttons.push(namedButton("Make " + next, name, () => this.setRole(user, next)));
+      buttons.push(namedButton("Make host", name, () => this.call("POST", "host/", {user_id: user.id})));
     }
     if (mayRemove(mine, user.role)) {
       const person = roomPath(this.page) + "participants/" + user.id + "/";
-      buttons.push(actionButton("Kick", name, () => this.call("POST", person + "kick/")));
-      buttons.push(actionButton("Ban", name, () => this.call("POST", person + "ban/").then(() => this.bans.refresh())));
+      buttons.push(namedButton("Kick", name, () => this.call("POST", person + "kick/")));
+      buttons.push(namedButton("Ban", name, () => this.call("POST", person + "ban/").then(() => this.bans.refresh())));
     }
     if (buttons.length) {
       const row = document.createElement("span");

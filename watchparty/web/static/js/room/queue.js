@@ -1,7 +1,7 @@
 // The room queue (SPEC R150-R156, R94a): a list labelled "Queue" kept from QUEUE_UPDATED
 // (older versions dropped, R153), with "Remove", "Move up", "Move down" per item and
 // "Play next" for host and cohosts.
-import {byId, setText, textElement} from "../common.js";
+import {byId, namedButton, setText, textElement} from "../common.js";
 import {errorMessage, requestJson, roomPath} from "./api.js";
 import {isStaff} from "./roles.js";
 
@@ -20,15 +20,6 @@ export function describeMedia(title, media) {
   return (media.type === "tv" ? "TV " : "Movie ") + media.id + episode;
 }
 
-function smallButton(label, name, onClick) {
-  const button = document.createElement("button");
-  button.type = "button";
-  button.className = "small";
-  button.textContent = label;
-  button.setAttribute("aria-label", label + " " + name);
-  button.addEventListener("click", onClick);
-  return button;
-}
 
 export class Queue {
   constructor(page, connection) {
@@ -64,13 +55,13 @@ export class Queue {
     view.append(textElement("span", "queue-title", name));
     view.append(textElement("span", "hint", " added by " + item.added_by.display_name + " "));
     if (staff || item.added_by.id === this.page.userId) {
-      view.append(smallButton("Remove", name, () => this.call("DELETE", item.id + "/")));
+      view.append(namedButton("Remove", name, () => this.call("DELETE", item.id + "/")));
     }
     if (staff && index > 0) {
-      view.append(smallButton("Move up", name, () => this.move(item.id, index - 1)));
+      view.append(namedButton("Move up", name, () => this.move(item.id, index - 1)));
     }
     if (staff && index < this.items.length - 1) {
-      view.append(smallButton("Move down", name, () => this.move(item.id, index + 1)));
+      view.append(namedButton("Move down", name, () => this.move(item.id, index + 1)));
     }
     return view;
   }
