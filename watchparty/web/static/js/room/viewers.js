@@ -15,12 +15,14 @@ export function viewerFrom(page, user, isHostFlag) {
   return {id: id, display_name: user.display_name, role: role};
 }
 
+// <li><span class="person">Bob (cohost)</span> …buttons added by decorators…</li>
 function viewerItem(user) {
   const item = document.createElement("li");
-  item.append(textElement("span", "viewer-name", user.display_name));
+  const person = textElement("span", "person", user.display_name);
   if (user.role !== "viewer") {
-    item.append(textElement("span", "host-mark", " (" + user.role + ")"));
+    person.append(textElement("span", "host-mark", " (" + user.role + ")"));
   }
+  item.append(person);
   return item;
 }
 
