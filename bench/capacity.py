@@ -112,7 +112,7 @@ class Capacity:
         return used
 
     def add_idle(self, kind: str, server, auths: list[dict]) -> tuple[int, float]:
-        """Connect one idle socket per auth, spread over the idle load generators; (connected, seconds)."""
+        """Connect one idle socket per auth over the idle load generators; (idle sockets in all, seconds)."""
         started = time.monotonic()
         gens = self.idle_gens
         for index, gen in enumerate(gens):
@@ -149,8 +149,8 @@ class Capacity:
         connected, position = 0, 1000.0
         for target in [0, *self.args.step_list]:
             wanted = idle_auths[connected:target]
-            added, seconds = self.add_idle(kind, server, wanted) if wanted else (0, 0.0)
-            connected += added
+            total, seconds = self.add_idle(kind, server, wanted) if wanted else (connected, 0.0)
+            added, connected = total - connected, total
             rest = self.rest(server)
             result = self.seek_round(kind, server, position)
             position += self.args.seeks
