@@ -305,3 +305,16 @@ def join(user: ApiUser, code: str) -> None:
     """Join the room as user (R22)."""
     response = user.post(f"/api/rooms/{code}/join/")
     assert response.status_code == 200, response.text
+
+
+def query_one(database_url: str, sql: str, **params) -> tuple | None:
+    """One row of a query, read straight from the database (SQLite or PostgreSQL)."""
+    import sqlalchemy
+
+    engine = sqlalchemy.create_engine(database_url, poolclass=sqlalchemy.pool.NullPool)
+    try:
+        with engine.connect() as connection:
+            row = connection.execute(sqlalchemy.text(sql), params).fetchone()
+    finally:
+        engine.dispose()
+    return tuple(row) if row is not None else None

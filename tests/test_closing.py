@@ -16,9 +16,20 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 import redis
 import socketio
-import sqlalchemy
 
-from tests.support import ROOT, ApiUser, LiveServer, RoomSocket, create_room, join, server_env, wait_until
+from tests.support import (
+    ROOT,
+    ApiUser,
+    LiveServer,
+    RoomSocket,
+    create_room,
+    join,
+    query_one,
+    server_env,
+    wait_until,
+)
+
+pytestmark = pytest.mark.all_databases
 
 NOT_AFTER_CLOSE = {"USER_LEFT", "HOST_DISCONNECTED"}
 CLI_LINE = re.compile(r"^(expired|would expire) (\d+)$")
@@ -47,13 +58,7 @@ def start_pair(tmp_path, database_url):
 
 def stored_column(database_url: str, code: str, column: str):
     """One column of the room's row, read straight from the database (SQLite or PostgreSQL)."""
-    engine = sqlalchemy.create_engine(database_url, poolclass=sqlalchemy.pool.NullPool)
-    try:
-        with engine.connect() as connection:
-            query = sqlalchemy.text(f"SELECT {column} FROM rooms WHERE code = :code")
-            row = connection.execute(query, {"code": code}).fetchone()
-    finally:
-        engine.dispose()
+    row = query_one(database_url, f"SELECT {column} FROM rooms WHERE code = :code", code=code)
     assert row is not None, f"no room {code} in the database"
     return row[0]
 

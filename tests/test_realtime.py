@@ -9,6 +9,8 @@ import socketio
 
 from tests.support import ApiUser, RoomSocket, create_room, join, wait_until
 
+pytestmark = pytest.mark.all_databases
+
 VIDKING_MOVIE = {"provider": "vidking", "type": "movie", "id": "550"}
 
 
