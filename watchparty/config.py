@@ -38,6 +38,9 @@ DEFAULTS = {
     "SESSION_COOKIE_SAMESITE": "Lax",
     "WTF_CSRF_TIME_LIMIT": None,
     "WTF_CSRF_SSL_STRICT": False,
+    "LOG_FORMAT": "text",
+    "METRICS_TOKEN": None,
+    "DRAIN_LINGER_SECONDS": 1.0,
 }
 
 

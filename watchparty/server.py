@@ -10,6 +10,7 @@ from flask import Flask
 from flask_migrate import upgrade
 
 from watchparty.extensions import socketio
+from watchparty.ops import draining
 from watchparty.realtime.queue import start_listening
 from watchparty.rooms import presence
 
@@ -34,19 +35,25 @@ def start_background_work(app: Flask) -> None:
     socketio.start_background_task(presence.run_heartbeats, app)
 
 
-def stop_on_signal(app: Flask) -> None:
-    """On SIGTERM/SIGINT, let this process's sockets go cleanly, then exit."""
+def stop_on_signal(app: Flask, then=None) -> None:
+    """On SIGTERM/SIGINT: drain (R184), linger for the probes to see it, then `then()` or exit."""
 
-    def release_and_exit():
-        presence.leave_all_local_sockets(app)
+    def drain_and_stop():
+        draining.drain(app)
+        socketio.sleep(float(app.config["DRAIN_LINGER_SECONDS"]))
+        if then is not None:
+            then()
+            return
         logging.shutdown()
         os._exit(0)
 
     def shut_down(signum, _frame):
         # Under gevent a signal handler runs in the event loop, where blocking
         # calls (Redis) are not allowed: do the work in a task of its own.
-        log.info("signal %s: releasing sockets and exiting", signum)
-        socketio.start_background_task(release_and_exit)
+        if draining.is_draining():
+            return
+        log.info("signal %s: draining", signum)
+        socketio.start_background_task(drain_and_stop)
 
     signal.signal(signal.SIGTERM, shut_down)
     signal.signal(signal.SIGINT, shut_down)

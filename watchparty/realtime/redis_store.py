@@ -16,6 +16,7 @@ from watchparty.realtime.base import (
     SocketRecord,
     SocketRemoval,
 )
+from watchparty.realtime.connection import redis_client
 
 # A compare-and-set only fails when another process changed the same entries in between.
 _CAS_ATTEMPTS = 16
@@ -157,7 +158,7 @@ class RedisStore(RealtimeStore):
     @classmethod
     def from_url(cls, url: str) -> "RedisStore":
         """Build a store whose calls fail fast while Redis is down."""
-        return cls(redis.Redis.from_url(url, decode_responses=True, **fast_failing_redis_options()))
+        return cls(redis_client(url, decode_responses=True, **fast_failing_redis_options()))
 
     @property
     def client(self) -> redis.Redis:
