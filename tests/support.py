@@ -55,10 +55,14 @@ class RedisServer:
         if binary is None:
             raise RuntimeError("redis-server is not installed (README's test command installs it)")
         args = [binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
-                "--appendonly", "no", "--dir", str(self.workdir)]  # fmt: skip
+                "--appendonly", "no", "--dir", str(self.workdir), *self.extra_args()]  # fmt: skip
         self.process = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         wait_until(self.answers, message=f"redis-server on port {self.port}")
         return self
+
+    def extra_args(self) -> list[str]:
+        """More redis-server options, for subclasses."""
+        return []
 
     def client(self):
         import redis
