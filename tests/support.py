@@ -235,14 +235,23 @@ class ApiUser:
 class RoomSocket:
     """A real python-socketio client on the /room namespace that records what it receives."""
 
-    def __init__(self, base_url: str, token: str | None, room: str | None, via_query: bool = False):
+    def __init__(
+        self,
+        base_url: str,
+        token: str | None,
+        room: str | None,
+        via_query: bool = False,
+        transports: tuple = ("websocket",),
+        **client_options,
+    ):
         import socketio
 
         self.base_url, self.token, self.room, self.via_query = base_url, token, room, via_query
+        self.transports = list(transports)
         self.events: list[tuple[str, object]] = []
         self.connect_error: dict | None = None
         self._lock = threading.Lock()
-        self.client = socketio.Client(reconnection=False)
+        self.client = socketio.Client(**{"reconnection": False, **client_options})
         self.client.on("*", self._record, namespace="/room")
         self.client.on("connect_error", self._refused, namespace="/room")
 
@@ -257,7 +266,7 @@ class RoomSocket:
         values = {k: v for k, v in (("token", self.token), ("room", self.room)) if v is not None}
         url = self.base_url + ("?" + urlencode(values) if self.via_query else "")
         auth = None if self.via_query else values
-        self.client.connect(url, namespaces=["/room"], auth=auth, transports=["websocket"], wait_timeout=10)
+        self.client.connect(url, namespaces=["/room"], auth=auth, transports=self.transports, wait_timeout=10)
         return self
 
     @property
