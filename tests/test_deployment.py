@@ -131,3 +131,21 @@ def test_nginx_spreads_a_room_over_four_processes_through_a_rolling_restart(four
             sock.disconnect()
     for server in four_processes:
         assert "Traceback" not in server.log_tail(500), server.log_path.name
+
+
+def test_the_expire_rooms_service_runs_the_cli_on_a_loop_and_stops_on_sigterm(tmp_path, database_url):
+    """deploy/expire-rooms-loop.sh, compose.yaml's cron: `flask expire-rooms` again and again (R43)."""
+    env = server_env(database_url)
+    upgrade = [sys.executable, "-m", "flask", "--app", "wsgi", "db", "upgrade"]
+    subprocess.run(upgrade, cwd=ROOT, env=env, check=True, capture_output=True, timeout=120)
+    log = tmp_path / "expire.log"
+    env.update(PYTHON=sys.executable, EXPIRE_ROOMS_EVERY_SECONDS="0.2")
+    with open(log, "wb") as out:
+        loop = subprocess.Popen(
+            ["bash", "deploy/expire-rooms-loop.sh"], cwd=ROOT, env=env, stdout=out, stderr=out
+        )
+        try:
+            wait_until(lambda: log.read_text().count("expired 0") >= 2, timeout=60, message="two runs")
+        finally:
+            loop.terminate()
+            assert loop.wait(timeout=30) == 0
