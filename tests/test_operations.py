@@ -5,6 +5,7 @@ import signal
 
 import pytest
 import requests
+import socketio
 
 from tests.support import GUNICORN, ApiUser, RoomSocket, create_room, join, wait_until
 from watchparty import create_app
@@ -134,3 +135,29 @@ def test_json_logs_carry_request_ids_and_no_secret(start_server, redis_url, open
         assert any(record["request_id"] != "-" for record in records)
         for secret in filter(None, secrets):
             assert secret not in "\n".join(lines), f"a secret reached {server.log_path.name}"
+
+
+def admin_client(url: str, password: str, origin: str | None = None):
+    client = socketio.Client(reconnection=False)
+    headers = {"Origin": origin} if origin else {}
+    client.connect(url, namespaces=["/admin"], auth={"username": "admin", "password": password},
+                   headers=headers, transports=["polling"], wait_timeout=10)  # fmt: skip
+    return client
+
+
+def test_the_admin_ui_is_off_by_default_and_behind_the_operator_password(start_server, redis_url):
+    plain = start_server(redis_url)
+    with pytest.raises(socketio.exceptions.ConnectionError):
+        admin_client(plain.url, "anything")
+    watched = start_server(redis_url, ADMIN_UI_PASSWORD="operator pw 77")
+    with pytest.raises(socketio.exceptions.ConnectionError):
+        admin_client(watched.url, "wrong")
+    client = admin_client(watched.url, "operator pw 77", origin="https://admin.socket.io")
+    try:
+        assert client.connected and "/admin" in client.namespaces
+    finally:
+        client.disconnect()
+    with pytest.raises(socketio.exceptions.ConnectionError):
+        admin_client(watched.url, "operator pw 77", origin="https://elsewhere.example")
+    host = ApiUser(watched.url).register()
+    RoomSocket(watched.url, host.token(), create_room(host)).connect().disconnect()  # same origin still works

@@ -47,6 +47,7 @@ def configure_logging(app: Flask) -> None:
 def register_extensions(app: Flask) -> None:
     """Bind every extension object to the app."""
     from watchparty.database import configure_engine_events
+    from watchparty.ops import admin_ui
 
     db.init_app(app)
     with app.app_context():
@@ -60,7 +61,7 @@ def register_extensions(app: Flask) -> None:
     realtime.init_app(app)
     socketio_options = {
         "async_mode": app.config["ASYNC_MODE"],
-        "cors_allowed_origins": app.config.get("CORS_ALLOWED_ORIGINS"),
+        "cors_allowed_origins": admin_ui.socket_origins(app.config),
     }
     if app.config.get("REDIS_URL"):
         socketio_options["client_manager"] = queue_manager(app.config["REDIS_URL"])

@@ -41,6 +41,10 @@ DEFAULTS = {
     "LOG_FORMAT": "text",
     "METRICS_TOKEN": None,
     "DRAIN_LINGER_SECONDS": 1.0,
+    "ADMIN_UI_PASSWORD": None,
+    "ADMIN_UI_USERNAME": "admin",
+    "ADMIN_UI_ORIGIN": "https://admin.socket.io",
+    "ADMIN_UI_READ_ONLY": True,
 }
 
 

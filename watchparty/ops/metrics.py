@@ -89,3 +89,14 @@ def time_database(app) -> None:
         started = exception_context.connection and exception_context.connection.info.get("watchparty_started")
         if started:
             started.pop()
+
+
+def count_emits(server) -> None:
+    """Count every emit of this process's Socket.IO server (R181)."""
+    emit = server.emit
+
+    def counted_emit(*args, **kwargs):
+        EMITS.inc()
+        return emit(*args, **kwargs)
+
+    server.emit = counted_emit
