@@ -161,3 +161,45 @@ def test_the_admin_ui_is_off_by_default_and_behind_the_operator_password(start_s
         admin_client(watched.url, "operator pw 77", origin="https://elsewhere.example")
     host = ApiUser(watched.url).register()
     RoomSocket(watched.url, host.token(), create_room(host)).connect().disconnect()  # same origin still works
+
+
+def scrape(url: str, token: str) -> dict[str, float]:
+    response = requests.get(url + "/metrics", headers={"Authorization": f"Bearer {token}"}, timeout=10)
+    assert response.status_code == 200
+    samples = {}
+    for line in response.text.splitlines():
+        if line and not line.startswith("#"):
+            name, value = line.rsplit(" ", 1)
+            samples[name] = float(value)
+    return samples
+
+
+def test_metrics_count_a_live_room_and_a_swept_process(start_server, redis_url, open_socket):
+    """R181 on a serving process: sockets, events, commands, emits, SQL, Redis, and a dead process swept."""
+    settings = {
+        "METRICS_TOKEN": "scrape-token",
+        "PRESENCE_HEARTBEAT_SECONDS": 0.5,
+        "PRESENCE_DEAD_AFTER_SECONDS": 2,
+    }
+    a = start_server(redis_url, **settings)
+    b = start_server(redis_url, **settings)
+    host = ApiUser(a.url).register()
+    code = create_room(host)
+    host_socket = open_socket(a.url, host.token(), code)
+    host_socket.emit("SEEK", {"time": 5})
+    host_socket.wait_for("PLAYBACK_STATE", lambda s: s["time"] == 5)
+    host_socket.emit("NO_SUCH_EVENT", {})
+    b.kill()  # a process that dies without a word: a survivor sweeps it (R35)
+    samples = wait_until(
+        lambda: (s := scrape(a.url, "scrape-token")).get("watchparty_dead_processes_swept_total") and s,
+        message="the dead process swept",
+    )
+    assert all(any(key.startswith(name) for key in samples) for name in METRIC_NAMES)
+    assert samples["watchparty_sockets_connected"] == 1
+    assert samples["watchparty_rooms_with_sockets"] == 1
+    assert samples['watchparty_events_received_total{event="SEEK"}'] == 1
+    assert samples['watchparty_events_received_total{event="unknown"}'] == 1
+    assert samples['watchparty_command_seconds_count{event="SEEK"}'] == 1
+    assert samples["watchparty_emits_total"] >= 1
+    assert samples["watchparty_db_seconds_count"] > 0
+    assert samples["watchparty_redis_seconds_count"] > 0

@@ -7,6 +7,7 @@ values in files shared by the workers and /metrics adds them up.
 import hmac
 import os
 import time
+from contextlib import contextmanager
 
 from flask import Blueprint, Response, abort, current_app, request
 from prometheus_client import (
@@ -50,6 +51,18 @@ def metrics():
         return Response("unauthorized\n", 401, {"WWW-Authenticate": "Bearer"}, mimetype="text/plain")
     refresh_gauges()
     return Response(generate_latest(registry()), mimetype=CONTENT_TYPE_LATEST)
+
+
+@contextmanager
+def observe_event(namespace, event: str):
+    """Count a received socket event and time its handling; unknown names share one label."""
+    name = event if hasattr(namespace, f"on_{event}") else "unknown"
+    EVENTS_RECEIVED.labels(name).inc()
+    started = time.perf_counter()
+    try:
+        yield
+    finally:
+        COMMAND_SECONDS.labels(name).observe(time.perf_counter() - started)
 
 
 def registry():

@@ -6,6 +6,7 @@ from flask import current_app, request
 from flask_socketio import ConnectionRefusedError, Namespace
 
 from watchparty.extensions import socketio
+from watchparty.ops import metrics
 from watchparty.realtime import RealtimeUnavailable
 from watchparty.rooms import commands, control, presence
 from watchparty.rooms.broadcast import NAMESPACE
@@ -37,6 +38,11 @@ def refused(refusal: ConnectionRefused) -> ConnectionRefusedError:
 
 class RoomNamespace(Namespace):
     """One connection is one viewer in one room."""
+
+    def trigger_event(self, event, *args):
+        """Count and time every event this namespace receives (R181), then handle it."""
+        with metrics.observe_event(self, event):
+            return super().trigger_event(event, *args)
 
     def on_connect(self, auth=None):
         """A client connects with its token and room code; refused with R31's payload."""

@@ -13,6 +13,7 @@ from watchparty import chat
 from watchparty.auth.models import User
 from watchparty.database import utcnow
 from watchparty.extensions import db, realtime, socketio
+from watchparty.ops import metrics
 from watchparty.realtime import RealtimeUnavailable, SocketRecord
 from watchparty.rooms import broadcast, closing, playback
 from watchparty.rooms.broadcast import NAMESPACE
@@ -291,6 +292,7 @@ def sweep_process(process_id: str) -> None:
     records = realtime.claim_dead_process(process_id)
     if records is None:
         return
+    metrics.DEAD_PROCESSES_SWEPT.inc()
     log.warning("process %s is silent: clearing its %d sockets", process_id, len(records))
     for record in records:
         socket_gone(process_id, record.sid)
