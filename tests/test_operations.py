@@ -203,3 +203,17 @@ def test_metrics_count_a_live_room_and_a_swept_process(start_server, redis_url, 
     assert samples["watchparty_emits_total"] >= 1
     assert samples["watchparty_db_seconds_count"] > 0
     assert samples["watchparty_redis_seconds_count"] > 0
+
+
+def test_readyz_answers_when_redis_hangs(start_server, own_redis):
+    """A Redis that accepts nothing (SIGSTOP) makes /readyz a prompt 503, not a hung probe (R180)."""
+    server = start_server(own_redis.url)
+    assert readiness(server.url) == (200, {"database": "ok", "redis": "ok"})
+    own_redis.process.send_signal(signal.SIGSTOP)
+    try:
+        assert readiness(server.url) == (503, {"database": "ok", "redis": "error"})
+    finally:
+        own_redis.process.send_signal(signal.SIGCONT)
+    wait_until(
+        lambda: readiness(server.url) == (200, {"database": "ok", "redis": "ok"}), message="ready again"
+    )
