@@ -16,6 +16,7 @@ from tests.support import (
     LiveServer,
     RedisServer,
     RoomSocket,
+    ServerFleet,
     server_env,
 )
 from watchparty import create_app
@@ -129,21 +130,24 @@ def database_url(request, tmp_path, db_backend) -> Iterator[str]:
 
 
 @pytest.fixture
-def start_server(tmp_path, database_url) -> Iterator[Callable[..., LiveServer]]:
-    """Start `python wsgi.py` processes sharing one database; all stopped after the test."""
-    servers: list[LiveServer] = []
+def fleet(tmp_path, database_url) -> Iterator[ServerFleet]:
+    """Server processes sharing this test's database: fleet.pair(redis_url, **settings) and the like.
 
-    def start(redis_url: str | None = None, command: tuple | None = None, **settings) -> LiveServer:
-        env = server_env(database_url, redis_url, **settings)
-        server = LiveServer(env=env, log_path=Path(tmp_path) / f"server-{len(servers)}.log")
-        if command:
-            server.command = command
-        servers.append(server)
-        return server.start()
+    Every process it starts is stopped after the test.
+    """
+    servers = ServerFleet(tmp_path, database_url)
+    yield servers
+    servers.stop()
 
-    yield start
-    for server in servers:
-        server.stop()
+
+@pytest.fixture(scope="module")
+def module_fleet(request, tmp_path_factory, db_backend) -> Iterator[ServerFleet]:
+    """Like fleet, on one database, for a module whose tests share long-running processes."""
+    workdir = tmp_path_factory.mktemp("fleet")
+    with fresh_database(request, db_backend, workdir) as url:
+        servers = ServerFleet(workdir, url)
+        yield servers
+        servers.stop()
 
 
 @pytest.fixture(scope="module")

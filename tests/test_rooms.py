@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 import pytest
 import socketio
 
-from tests.support import ApiUser, RoomSocket, query_one, wait_until
+from tests.support import ApiUser, RoomSocket, assert_redis_clean, stored_row, wait_until
 
 pytestmark = pytest.mark.all_databases
 
@@ -473,13 +473,7 @@ def test_delete_closes_connected_sockets_and_leaves_no_redis_key(
         assert "HOST_DISCONNECTED" not in names
     assert "USER_LEFT" not in viewer_socket.names()
     # No grace, no presence written back by the disconnects: no key names the room.
-    redis = redis_server.client()
-    time.sleep(0.3)  # let the disconnect handlers run; they must not write anything back
-    assert list(redis.scan_iter(match=f"*{code}*")) == []
-    sockets_of_processes = [
-        value for key in redis.scan_iter(match="proc:*:sockets") for value in redis.hvals(key)
-    ]
-    assert not [value for value in sockets_of_processes if code in value]
+    assert_redis_clean(redis_server.url, code)
     error_of(host.get(f"/api/rooms/{code}/"), 410, "room_closed")
     # The closed room refuses new connections (R31).
     late = RoomSocket(live_server.url, viewer.token(), code)
@@ -693,8 +687,8 @@ def go_live(server_url: str, host: ApiUser, code: str, open_socket, token: str |
     return socket
 
 
-def test_public_list_only_live_public_rooms_ordered_and_limited(start_server, redis_url, open_socket):
-    server = start_server(redis_url)
+def test_public_list_only_live_public_rooms_ordered_and_limited(fleet, redis_url, open_socket):
+    server = fleet.start(redis_url)
     host = ApiUser(server.url).register(display_name="Public Host")
     token = host.token()
 
@@ -778,16 +772,14 @@ def room_rows(database_url: str, code: str) -> tuple:
     """The room's row and its playback row, read straight from the database."""
     room_id = "(SELECT id FROM rooms WHERE code = :code)"
     return (
-        query_one(database_url, "SELECT * FROM rooms WHERE code = :code", code=code),
-        query_one(database_url, f"SELECT * FROM playback WHERE room_id = {room_id}", code=code),
-        query_one(database_url, f"SELECT COUNT(*) FROM participants WHERE room_id = {room_id}", code=code),
+        stored_row(database_url, "SELECT * FROM rooms WHERE code = :code", code=code),
+        stored_row(database_url, f"SELECT * FROM playback WHERE room_id = {room_id}", code=code),
+        stored_row(database_url, f"SELECT COUNT(*) FROM participants WHERE room_id = {room_id}", code=code),
     )
 
 
-def test_public_list_with_redis_down_answers_from_the_database(
-    own_redis, start_server, database_url, open_socket
-):
-    server = start_server(own_redis.url)
+def test_public_list_with_redis_down_answers_from_the_database(own_redis, fleet, database_url, open_socket):
+    server = fleet.start(own_redis.url)
     host = ApiUser(server.url).register(display_name="Offline Host")
     room = created(host, title="survives redis")
     code = room["code"]

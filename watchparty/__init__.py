@@ -5,10 +5,9 @@ import os
 from flask import Flask
 
 from watchparty import config as settings
-from watchparty.extensions import csrf, db, jwt, limiter, login_manager, migrate, realtime, socketio
-from watchparty.realtime import keys
+from watchparty.extensions import csrf, db, jwt, limiter, login_manager, migrate, realtime
+from watchparty.realtime import keys, socket_server
 from watchparty.realtime.connection import redis_client
-from watchparty.realtime.queue import queue_manager
 from watchparty.realtime.redis_store import fast_failing_redis_options
 
 
@@ -47,7 +46,6 @@ def configure_logging(app: Flask) -> None:
 def register_extensions(app: Flask) -> None:
     """Bind every extension object to the app."""
     from watchparty.database import configure_engine_events
-    from watchparty.ops import admin_ui
 
     db.init_app(app)
     with app.app_context():
@@ -59,13 +57,7 @@ def register_extensions(app: Flask) -> None:
     configure_rate_limit_storage(app.config)
     limiter.init_app(app)
     realtime.init_app(app)
-    socketio_options = {
-        "async_mode": app.config["ASYNC_MODE"],
-        "cors_allowed_origins": admin_ui.socket_origins(app.config),
-    }
-    if app.config.get("REDIS_URL"):
-        socketio_options["client_manager"] = queue_manager(app.config["REDIS_URL"])
-    socketio.init_app(app, **socketio_options)
+    socket_server.init_app(app)
 
 
 def configure_rate_limit_storage(config) -> None:
@@ -98,7 +90,7 @@ def register_blueprints(app: Flask) -> None:
 
 
 def register_operations(app: Flask) -> None:
-    """Probes, draining, metrics and request logs (R180-R184)."""
+    """Probes, draining, metrics, request logs and the optional Admin UI (R180-R184)."""
     from watchparty import ops
 
     ops.init_app(app)

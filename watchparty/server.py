@@ -9,10 +9,9 @@ import socket
 from flask import Flask
 from flask_migrate import upgrade
 
-from watchparty.extensions import socketio
 from watchparty.ops import draining
-from watchparty.realtime.queue import start_listening
-from watchparty.rooms import presence
+from watchparty.realtime import socket_server
+from watchparty.rooms import liveness
 
 log = logging.getLogger(__name__)
 
@@ -31,8 +30,8 @@ def apply_migrations(app: Flask) -> None:
 def start_background_work(app: Flask) -> None:
     """Listen on the message queue now, and keep this process's heartbeat (R35)."""
     if app.config.get("REDIS_URL"):
-        start_listening(socketio.server)
-    socketio.start_background_task(presence.run_heartbeats, app)
+        socket_server.start_queue_listener()
+    liveness.start_heartbeats(app)
 
 
 def stop_on_signal(app: Flask, then=None) -> None:
@@ -40,7 +39,7 @@ def stop_on_signal(app: Flask, then=None) -> None:
 
     def drain_and_stop():
         draining.drain(app)
-        socketio.sleep(float(app.config["DRAIN_LINGER_SECONDS"]))
+        socket_server.sleep(float(app.config["DRAIN_LINGER_SECONDS"]))
         if then is not None:
             then()
             return
@@ -53,7 +52,7 @@ def stop_on_signal(app: Flask, then=None) -> None:
         if draining.is_draining():
             return
         log.info("signal %s: draining", signum)
-        socketio.start_background_task(drain_and_stop)
+        socket_server.start_background(drain_and_stop)
 
     signal.signal(signal.SIGTERM, shut_down)
     signal.signal(signal.SIGINT, shut_down)
@@ -71,11 +70,11 @@ def serve(app: Flask) -> None:
     prepare_to_serve(app)
     stop_on_signal(app)
     host, port = app.config["HOST"], app.config["PORT"]
-    log.info("serving on http://%s:%s (async mode %s)", host, port, socketio.async_mode)
-    if socketio.async_mode == "gevent":
+    log.info("serving on http://%s:%s (async mode %s)", host, port, socket_server.async_mode())
+    if socket_server.async_mode() == "gevent":
         serve_with_gevent(app, host, port)
     else:
-        socketio.run(app, host=host, port=port, log_output=False, allow_unsafe_werkzeug=True)
+        socket_server.run_development_server(app, host, port)
 
 
 def serve_with_gevent(app: Flask, host: str, port: int) -> None:

@@ -8,8 +8,6 @@ read-only by default: it shows, it does not disconnect or move sockets.
 
 import hmac
 
-from watchparty.extensions import socketio
-
 
 def is_enabled(config) -> bool:
     return bool(config.get("ADMIN_UI_PASSWORD"))
@@ -28,7 +26,9 @@ def init_app(app) -> None:
         given_user, given_password = str(auth.get("username", "")), str(auth.get("password", ""))
         return hmac.compare_digest(given_user, username) & hmac.compare_digest(given_password, password)
 
-    socketio.server.instrument(
+    from watchparty.realtime import socket_server
+
+    socket_server.instrument(
         auth=operator, mode="production", read_only=bool(app.config["ADMIN_UI_READ_ONLY"])
     )
 

@@ -3,7 +3,7 @@
 import logging
 import threading
 
-from watchparty.extensions import socketio
+from watchparty.realtime import socket_server
 
 log = logging.getLogger(__name__)
 
@@ -16,27 +16,13 @@ def is_draining() -> bool:
 
 
 def drain(app) -> None:
-    """Stop taking sockets, let this process's sockets go (USER_LEFT, grace), close them all."""
-    from watchparty.rooms import presence
+    """Stop taking sockets, let this process's sockets go (USER_LEFT, grace), drop them all."""
+    from watchparty.rooms import liveness
 
     _draining.set()
-    log.info("draining: releasing presence and closing every socket")
-    presence.leave_all_local_sockets(app)
-    close_every_socket()
-
-
-def close_every_socket() -> None:
-    """Drop every Engine.IO connection without a close packet, so that clients reconnect elsewhere.
-
-    A server-side Socket.IO or Engine.IO disconnect tells clients not to
-    reconnect; a dropped transport makes them reconnect at once.
-    """
-    engine = socketio.server.eio
-    for engine_socket in list(engine.sockets.values()):
-        try:
-            engine_socket.close(wait=False, abort=True)
-        except Exception:  # a socket closing on its own meanwhile is fine
-            log.debug("socket %s was already closing", engine_socket.sid)
+    log.info("draining: releasing presence and dropping every socket")
+    liveness.leave_all_local_sockets(app)
+    socket_server.drop_every_transport()
 
 
 class RefuseNewSocketsWhileDraining:

@@ -75,7 +75,7 @@ def registry():
 
 def refresh_gauges() -> None:
     """Set the gauges from this process's own sockets."""
-    from watchparty.rooms.sockets import local_sockets
+    from watchparty.realtime.local_sockets import local_sockets
 
     contexts = local_sockets.all()
     SOCKETS_CONNECTED.set(len(contexts))
@@ -102,14 +102,3 @@ def time_database(app) -> None:
         started = exception_context.connection and exception_context.connection.info.get("watchparty_started")
         if started:
             started.pop()
-
-
-def count_emits(server) -> None:
-    """Count every emit of this process's Socket.IO server (R181)."""
-    emit = server.emit
-
-    def counted_emit(*args, **kwargs):
-        EMITS.inc()
-        return emit(*args, **kwargs)
-
-    server.emit = counted_emit

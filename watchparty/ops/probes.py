@@ -5,8 +5,9 @@ import time
 from flask import Blueprint, current_app
 from sqlalchemy import text
 
-from watchparty.extensions import db, realtime, socketio
+from watchparty.extensions import db, realtime
 from watchparty.ops.draining import is_draining
+from watchparty.realtime import socket_server
 
 bp = Blueprint("probes", __name__)
 
@@ -62,7 +63,7 @@ def run_checks(checks: dict, budget: float) -> dict[str, bool]:
         with app.app_context():
             results[name] = check()
 
-    tasks = [socketio.start_background_task(run, name, check) for name, check in checks.items()]
+    tasks = [socket_server.start_background(run, name, check) for name, check in checks.items()]
     deadline = time.monotonic() + budget
     for task in tasks:
         task.join(max(0.0, deadline - time.monotonic()))

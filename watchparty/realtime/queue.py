@@ -7,6 +7,7 @@ import socketio
 from watchparty.realtime.connection import redis_client
 
 LISTEN_RETRY_SECONDS = 0.5
+QUEUE_CHANNEL = "flask-socketio"
 
 
 class PromptRedisManager(socketio.RedisManager):
@@ -39,7 +40,7 @@ class PromptRedisManager(socketio.RedisManager):
 
 def queue_manager(redis_url: str, write_only: bool = False) -> PromptRedisManager:
     """Build the message-queue manager for a server (or a write-only emitter)."""
-    return PromptRedisManager(redis_url, channel="flask-socketio", write_only=write_only)
+    return PromptRedisManager(redis_url, channel=QUEUE_CHANNEL, write_only=write_only)
 
 
 def start_listening(server: socketio.Server) -> None:
