@@ -58,13 +58,11 @@ def test_metrics_are_hidden_without_a_token_and_need_the_bearer(app):
 
 
 @pytest.mark.parametrize("server_kind", ["wsgi", "gunicorn"])
-def test_sigterm_drains_releases_presence_and_drops_every_socket(
-    start_server, redis_url, open_socket, server_kind
-):
+def test_sigterm_drains_releases_presence_and_drops_every_socket(fleet, redis_url, open_socket, server_kind):
     """R184 for `python wsgi.py` and gunicorn: /readyz says draining, USER_LEFT, the sockets drop."""
     settings = {"DRAIN_LINGER_SECONDS": 30, "GRACE_PERIOD_SECONDS": 60}
-    staying = start_server(redis_url, **settings)
-    leaving = start_server(redis_url, command=GUNICORN if server_kind == "gunicorn" else None, **settings)
+    staying = fleet.start(redis_url, **settings)
+    leaving = fleet.start(redis_url, command=GUNICORN if server_kind == "gunicorn" else None, **settings)
     host = ApiUser(staying.url).register()
     code = create_room(host)
     viewer = ApiUser(leaving.url).register()
@@ -92,11 +90,11 @@ def readiness(url: str) -> tuple[int, dict] | None:
     return response.status_code, response.json()
 
 
-def test_json_logs_carry_request_ids_and_no_secret(start_server, redis_url, open_socket):
+def test_json_logs_carry_request_ids_and_no_secret(fleet, redis_url, open_socket):
     """R182: a whole session through two processes; no password, token, cookie or CSRF value in any log."""
     settings = {"LOG_FORMAT": "json", "METRICS_TOKEN": "metrics-bearer-secret-0123"}
-    a = start_server(redis_url, **settings)
-    b = start_server(redis_url, command=GUNICORN, **settings)
+    a = fleet.start(redis_url, **settings)
+    b = fleet.start(redis_url, command=GUNICORN, **settings)
     host = ApiUser(a.url).register(password="host password 4 logs")
     viewer = ApiUser(b.url).register(password="viewer password 4 logs")
     code = create_room(host, title="logged room")
@@ -145,11 +143,11 @@ def admin_client(url: str, password: str, origin: str | None = None):
     return client
 
 
-def test_the_admin_ui_is_off_by_default_and_behind_the_operator_password(start_server, redis_url):
-    plain = start_server(redis_url)
+def test_the_admin_ui_is_off_by_default_and_behind_the_operator_password(fleet, redis_url):
+    plain = fleet.start(redis_url)
     with pytest.raises(socketio.exceptions.ConnectionError):
         admin_client(plain.url, "anything")
-    watched = start_server(redis_url, ADMIN_UI_PASSWORD="operator pw 77")
+    watched = fleet.start(redis_url, ADMIN_UI_PASSWORD="operator pw 77")
     with pytest.raises(socketio.exceptions.ConnectionError):
         admin_client(watched.url, "wrong")
     client = admin_client(watched.url, "operator pw 77", origin="https://admin.socket.io")
@@ -174,15 +172,15 @@ def scrape(url: str, token: str) -> dict[str, float]:
     return samples
 
 
-def test_metrics_count_a_live_room_and_a_swept_process(start_server, redis_url, open_socket):
+def test_metrics_count_a_live_room_and_a_swept_process(fleet, redis_url, open_socket):
     """R181 on a serving process: sockets, events, commands, emits, SQL, Redis, and a dead process swept."""
     settings = {
         "METRICS_TOKEN": "scrape-token",
         "PRESENCE_HEARTBEAT_SECONDS": 0.5,
         "PRESENCE_DEAD_AFTER_SECONDS": 2,
     }
-    a = start_server(redis_url, **settings)
-    b = start_server(redis_url, **settings)
+    a = fleet.start(redis_url, **settings)
+    b = fleet.start(redis_url, **settings)
     host = ApiUser(a.url).register()
     code = create_room(host)
     host_socket = open_socket(a.url, host.token(), code)
@@ -205,9 +203,9 @@ def test_metrics_count_a_live_room_and_a_swept_process(start_server, redis_url, 
     assert samples["watchparty_redis_seconds_count"] > 0
 
 
-def test_readyz_answers_when_redis_hangs(start_server, own_redis):
+def test_readyz_answers_when_redis_hangs(fleet, own_redis):
     """A Redis that accepts nothing (SIGSTOP) makes /readyz a prompt 503, not a hung probe (R180)."""
-    server = start_server(own_redis.url)
+    server = fleet.start(own_redis.url)
     assert readiness(server.url) == (200, {"database": "ok", "redis": "ok"})
     own_redis.process.send_signal(signal.SIGSTOP)
     try:

@@ -430,13 +430,13 @@ def test_concurrent_first_writes_all_succeed_on_one_record(host, code):
 
 
 @pytest.mark.all_databases
-def test_the_longest_content_id_is_stored_on_every_database(start_server):
+def test_the_longest_content_id_is_stored_on_every_database(fleet):
     """2,048 incompressible four-byte characters (8 KiB) fit the unique key on PostgreSQL too (R2)."""
     import random
 
     from tests.support import ApiUser
 
-    server = start_server()
+    server = fleet.start(None)
     host = ApiUser(server.url).register()
     code = new_room(host, media=None)
     rng = random.Random(0)

@@ -56,11 +56,11 @@ def seek_until_seen(host_socket, viewer_socket, timeout: float) -> float:
     return wait_until(seen, timeout=timeout, message="a SEEK broadcast across processes")
 
 
-def test_sentinel_failover_mid_room(sentinel_set, start_server, open_socket):
+def test_sentinel_failover_mid_room(sentinel_set, fleet, open_socket):
     """Kill the primary: the room goes on through the promoted replica, nothing stored is lost."""
     settings = {"PRESENCE_HEARTBEAT_SECONDS": 1}
-    a = start_server(sentinel_set.url, **settings)
-    b = start_server(sentinel_set.url, **settings)
+    a = fleet.start(sentinel_set.url, **settings)
+    b = fleet.start(sentinel_set.url, **settings)
     host, viewer, code, host_socket, viewer_socket = a_room_across(a, b, open_socket)
     viewer_socket.emit("CHAT", {"message": "before the failover"})
     host_socket.wait_for("CHAT", lambda m: m["message"] == "before the failover")
@@ -85,10 +85,10 @@ def test_sentinel_failover_mid_room(sentinel_set, start_server, open_socket):
         assert server.process.poll() is None
 
 
-def test_a_tls_redis_carries_the_room(tls_redis, start_server, open_socket):
+def test_a_tls_redis_carries_the_room(tls_redis, fleet, open_socket):
     """`rediss://` with a throwaway certificate: store, queue and rate limits all speak TLS."""
-    a = start_server(tls_redis.url)
-    b = start_server(tls_redis.url)
+    a = fleet.start(tls_redis.url)
+    b = fleet.start(tls_redis.url)
     _, viewer, code, host_socket, viewer_socket = a_room_across(a, b, open_socket)
     host_socket.emit("SEEK", {"time": 12})
     assert viewer_socket.wait_for("PLAYBACK_STATE", lambda s: s["time"] == 12)["is_playing"] is False
