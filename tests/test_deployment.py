@@ -118,8 +118,8 @@ def test_nginx_spreads_a_room_over_four_processes_through_a_rolling_restart(four
         for step, server in enumerate(four_processes, start=2):
             server.stop()  # SIGTERM: drain, then exit (R184)
             server.start(timeout=90)
-            wait_until(lambda: all(s.connected for s in sockets), timeout=30, message="everyone reconnected")
-            wait_until(lambda: viewer_count(front, code) == len(users), timeout=30, message="presence whole")
+            wait_until(lambda: all(s.connected for s in sockets), timeout=60, message="everyone reconnected")
+            wait_until(lambda: viewer_count(front, code) == len(users), timeout=60, message="presence whole")
             everyone_sees_a_seek(sockets[0], sockets, float(step))
             assert host.get(f"/api/rooms/{code}/").json()["room"]["state"] == "LIVE"
 
