@@ -41,8 +41,9 @@ def stop_on_signal(app: Flask, then=None) -> None:
         draining.drain(app)
         socket_server.sleep(float(app.config["DRAIN_LINGER_SECONDS"]))
         if then is not None:
-            then()
+            then()  # gunicorn's worker_exit then lets go of what is left
             return
+        liveness.leave_all_local_sockets(app)  # a beat that was under way re-added our record
         logging.shutdown()
         os._exit(0)
 
