@@ -161,9 +161,15 @@ def server_env(database_url: str, redis_url: str | None = None, **settings) -> d
     )
     if redis_url:
         env["REDIS_URL"] = redis_url
+    env["WATCHPARTY_REGISTER_RATE_LIMIT"] = TEST_REGISTER_RATE_LIMIT
     for name, value in settings.items():
         env[f"WATCHPARTY_{name}"] = str(value)
     return env
+
+
+SESSION_RENEWING_PATHS = ("/api/auth/register/", "/api/auth/login/", "/api/auth/logout/")
+# Tests register many users from one address: the limit itself is tested on a server of its own.
+TEST_REGISTER_RATE_LIMIT = "100000 per hour"
 
 
 class ApiUser:
@@ -189,7 +195,10 @@ class ApiUser:
         if csrf and method.upper() not in ("GET", "HEAD", "OPTIONS"):
             headers.setdefault("X-CSRFToken", self.csrf_token or self.fetch_csrf())
         kwargs.setdefault("timeout", 15)
-        return self.http.request(method, self.base_url + path, headers=headers, **kwargs)
+        response = self.http.request(method, self.base_url + path, headers=headers, **kwargs)
+        if path in SESSION_RENEWING_PATHS:
+            self.csrf_token = None  # register, login and logout issue a new CSRF secret (R173)
+        return response
 
     def get(self, path, **kw):
         return self.request("GET", path, **kw)

@@ -20,7 +20,7 @@ def test_register_login_me_logout_token_round_trip(make_user, live_server):
     assert user.get("/api/auth/me/").json() == {"user": created}
 
     token = user.post("/api/auth/token/").json()
-    assert token["token_type"] == "Bearer" and token["expires_in"] == 3600
+    assert token["token_type"] == "Bearer" and token["expires_in"] == 300
     claims = pyjwt.decode(token["access_token"], TEST_JWT_SECRET_KEY, algorithms=["HS256"])
     assert claims["sub"] == str(created["id"])
 
@@ -88,7 +88,7 @@ def test_form_bodies_work_like_json(make_user):
     assert response.status_code == 201
     assert response.json()["user"]["email"] == "dora@example.com"
     user.post("/api/auth/logout/")
-    form = {"email": "dora@example.com", "password": "form password", "csrf_token": csrf}
+    form = {"email": "dora@example.com", "password": "form password", "csrf_token": user.fetch_csrf()}
     response = user.http.post(user.base_url + "/api/auth/login/", data=form, timeout=10)
     assert response.status_code == 200
 

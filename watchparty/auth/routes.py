@@ -3,10 +3,10 @@
 from urllib.parse import quote
 
 from flask import Blueprint, current_app, redirect, request
-from flask_login import current_user, login_required, login_user, logout_user
+from flask_login import current_user, login_required
 from flask_wtf.csrf import generate_csrf
 
-from watchparty.auth import services
+from watchparty.auth import services, sessions
 from watchparty.auth.schemas import LoginBody, RegisterBody
 from watchparty.errors import ApiError
 from watchparty.extensions import limiter, login_manager
@@ -16,8 +16,8 @@ bp = Blueprint("auth", __name__, url_prefix="/api/auth")
 
 
 @login_manager.user_loader
-def _load_user(user_id: str):
-    return services.load_user(int(user_id)) if user_id.isdigit() else None
+def _load_user(session_key: str):
+    return sessions.user_for_session_key(session_key)
 
 
 @login_manager.unauthorized_handler
@@ -40,6 +40,19 @@ def login_limit() -> str:
     return current_app.config["LOGIN_RATE_LIMIT"]
 
 
+def register_limit() -> str:
+    return current_app.config["REGISTER_RATE_LIMIT"]
+
+
+def register_limit_key() -> str:
+    """Registrations are counted per client address, API and form together (SPEC R172)."""
+    return f"register:{request.remote_addr}"
+
+
+# The form's registrations share this bucket: limits are scoped by the endpoint's name.
+REGISTER_SCOPE = "auth.register"
+
+
 @bp.get("/csrf/")
 def csrf_token():
     """Return a CSRF token bound to the caller's session cookie."""
@@ -47,11 +60,12 @@ def csrf_token():
 
 
 @bp.post("/register/")
+@limiter.shared_limit(register_limit, scope=REGISTER_SCOPE, key_func=register_limit_key)
 def register():
-    """Create an account and log it in."""
+    """Create an account and log it in, in a new session."""
     body = parse_body(RegisterBody)
     user = services.register_user(body.email, body.password, body.display_name)
-    login_user(user)
+    sessions.log_in(user)
     return {"user": user.to_dict()}, 201
 
 
@@ -63,14 +77,14 @@ def login():
     user = services.authenticate(body.email, body.password)
     if user is None:
         raise ApiError(401, "invalid_credentials", "The email or password is wrong.")
-    login_user(user)
+    sessions.log_in(user)
     return {"user": user.to_dict()}
 
 
 @bp.post("/logout/")
 def logout():
-    """End the session; succeeds also when nobody is logged in."""
-    logout_user()
+    """End the session everywhere (cookie, tokens, sockets); succeeds also when nobody is logged in."""
+    sessions.log_out()
     return "", 204
 
 
