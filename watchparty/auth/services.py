@@ -10,7 +10,6 @@ from watchparty.auth.models import User, email_key
 from watchparty.errors import ApiError
 from watchparty.extensions import db
 
-
 # The socket token's claim naming the session that minted it (SPEC R170).
 SESSION_CLAIM = "session"
 
