@@ -25,7 +25,7 @@ def test_display_names_refuse_control_and_format_characters(make_user, name):
 
 
 def test_display_names_keep_joiners_and_other_scripts(make_user):
-    name = "Zoë 👩\u200d💻 می\u200cخواهم"
+    name = "Zoë 👩\u200d💻 \u0645\u06cc\u200c\u062e\u0648\u0627\u0647\u0645"
     assert make_user(display_name=name).user["display_name"] == name
 
 
