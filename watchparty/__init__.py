@@ -89,6 +89,7 @@ def register_blueprints(app: Flask) -> None:
     """Mount the HTTP API blueprints."""
     from watchparty.auth.routes import bp as auth_bp
     from watchparty.health import bp as health_bp
+    from watchparty.openapi.routes import bp as openapi_bp
     from watchparty.progress.routes import bp as progress_bp
     from watchparty.providers.routes import bp as providers_bp
     from watchparty.rooms.routes import bp as rooms_bp
@@ -96,6 +97,7 @@ def register_blueprints(app: Flask) -> None:
 
     app.register_blueprint(auth_bp)
     app.register_blueprint(health_bp)
+    app.register_blueprint(openapi_bp)
     app.register_blueprint(web_bp)
     app.register_blueprint(rooms_bp)
     app.register_blueprint(progress_bp)
