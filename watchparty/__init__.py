@@ -7,9 +7,8 @@ from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from watchparty import config as settings
-from watchparty.extensions import csrf, db, jwt, limiter, login_manager, migrate, realtime, socketio
-from watchparty.realtime import keys
-from watchparty.realtime.queue import queue_manager
+from watchparty.extensions import csrf, db, jwt, limiter, login_manager, migrate, realtime
+from watchparty.realtime import keys, socket_server
 from watchparty.realtime.redis_store import fast_failing_redis_options
 
 
@@ -76,13 +75,7 @@ def register_extensions(app: Flask) -> None:
     app.config.setdefault("RATELIMIT_STORAGE_OPTIONS", fast_failing_redis_options())
     limiter.init_app(app)
     realtime.init_app(app)
-    socketio_options = {
-        "async_mode": app.config["ASYNC_MODE"],
-        "cors_allowed_origins": app.config.get("CORS_ALLOWED_ORIGINS"),
-    }
-    if app.config.get("REDIS_URL"):
-        socketio_options["client_manager"] = queue_manager(app.config["REDIS_URL"])
-    socketio.init_app(app, **socketio_options)
+    socket_server.init_app(app)
 
 
 def register_blueprints(app: Flask) -> None:

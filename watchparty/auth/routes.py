@@ -2,15 +2,23 @@
 
 from urllib.parse import quote
 
-from flask import Blueprint, current_app, redirect, request
+from flask import Blueprint, redirect, request
 from flask_login import current_user, login_required
 from flask_wtf.csrf import generate_csrf
 
 from watchparty.auth import services, sessions
+from watchparty.auth.rate_limits import (
+    REGISTER_SCOPE,
+    login_failed,
+    login_limit,
+    login_limit_key,
+    register_limit,
+    register_limit_key,
+)
 from watchparty.auth.schemas import LoginBody, RegisterBody
-from watchparty.errors import ApiError
+from watchparty.domain_errors import DomainError, Kind
 from watchparty.extensions import limiter, login_manager
-from watchparty.validation import parse_body, request_data
+from watchparty.validation import parse_body
 
 bp = Blueprint("auth", __name__, url_prefix="/api/auth")
 
@@ -23,34 +31,8 @@ def _load_user(session_key: str):
 @login_manager.unauthorized_handler
 def _unauthorized():
     if request.path.startswith("/api/"):
-        raise ApiError(401, "unauthorized", "Log in first.")
+        raise DomainError(Kind.UNAUTHENTICATED, "Log in first.")
     return redirect(f"/login?next={quote(request.full_path.rstrip('?'))}")
-
-
-def login_limit_key() -> str:
-    """Failed logins are counted per client address and email (SPEC R14)."""
-    try:
-        email = str(request_data().get("email", ""))[:254]
-    except ApiError:
-        email = ""
-    return f"login:{request.remote_addr}:{email.strip().casefold()}"
-
-
-def login_limit() -> str:
-    return current_app.config["LOGIN_RATE_LIMIT"]
-
-
-def register_limit() -> str:
-    return current_app.config["REGISTER_RATE_LIMIT"]
-
-
-def register_limit_key() -> str:
-    """Registrations are counted per client address, API and form together (SPEC R172)."""
-    return f"register:{request.remote_addr}"
-
-
-# The form's registrations share this bucket: limits are scoped by the endpoint's name.
-REGISTER_SCOPE = "auth.register"
 
 
 @bp.get("/csrf/")
@@ -70,13 +52,13 @@ def register():
 
 
 @bp.post("/login/")
-@limiter.limit(login_limit, key_func=login_limit_key, deduct_when=lambda r: r.status_code == 401)
+@limiter.limit(login_limit, key_func=login_limit_key, deduct_when=login_failed)
 def login():
     """Log in with email and password."""
     body = parse_body(LoginBody)
     user = services.authenticate(body.email, body.password)
     if user is None:
-        raise ApiError(401, "invalid_credentials", "The email or password is wrong.")
+        raise DomainError(Kind.UNAUTHENTICATED, "The email or password is wrong.", code="invalid_credentials")
     sessions.log_in(user)
     return {"user": user.to_dict()}
 

@@ -7,17 +7,17 @@ from sqlalchemy.exc import IntegrityError
 
 from watchparty.auth.hashing import check_against_dummy
 from watchparty.auth.models import User, email_key
-from watchparty.errors import ApiError
+from watchparty.domain_errors import DomainError, Kind
 from watchparty.extensions import db
 
 # The socket token's claim naming the session that minted it (SPEC R170).
 SESSION_CLAIM = "session"
 
 
-class EmailTaken(ApiError):
+class EmailTaken(DomainError):
     def __init__(self):
         super().__init__(
-            409, "conflict", "An account with this email already exists.", {"email": "already registered"}
+            Kind.CONFLICT, "An account with this email already exists.", {"email": "already registered"}
         )
 
 

@@ -1,16 +1,16 @@
-"""Host-authoritative playback commands, drift checks and player events (R38-R39, R60-R64)."""
+"""What sockets ask of playback: the host's commands, drift checks, player events (R38-R39, R60-R64)."""
 
 import logging
 import time
 
 from flask import current_app
 
-from watchparty import chat
-from watchparty.extensions import db, socketio
+from watchparty.extensions import db
 from watchparty.progress import services as progress
+from watchparty.realtime import socket_server
+from watchparty.realtime.local_sockets import SocketContext
 from watchparty.rooms import broadcast, playback
 from watchparty.rooms.models import Room
-from watchparty.rooms.sockets import SocketContext
 
 log = logging.getLogger(__name__)
 
@@ -22,23 +22,21 @@ def host_command(context: SocketContext, is_playing: bool | None, position: floa
     snapshot = playback.change_playback(context.room_id, is_playing=is_playing, position=position)
     playback.remember_snapshot(context.room_code, snapshot)
     broadcast.playback_changed(context.room_code, snapshot)
-    app = current_app._get_current_object()
-    socketio.start_background_task(record_host_position, app, context, snapshot.time_at(time.time()))
+    socket_server.start_task(record_host_position, context, snapshot.time_at(time.time()))
 
 
-def record_host_position(app, context: SocketContext, position: float) -> None:
+def record_host_position(context: SocketContext, position: float) -> None:
     """The host's command also moves the host's watch progress (R63).
 
     A task of its own: under gevent a SQLite write blocks the process, and the
     PLAYBACK_STATE frames just queued for this process's viewers go first.
     """
-    with app.app_context():
-        try:
-            room = db.session.get(Room, context.room_id)
-            if room is not None and room.media is not None:
-                progress.record_progress(context.user_id, room, position, None)
-        except Exception:  # a task has nobody to report to but the log
-            log.exception("could not record the host's progress in room %s", context.room_code)
+    try:
+        room = db.session.get(Room, context.room_id)
+        if room is not None and room.media is not None:
+            progress.record_progress(context.user_id, room, position, None)
+    except Exception:  # a task has nobody to report to but the log
+        log.exception("could not record the host's progress in room %s", context.room_code)
 
 
 def sync_check(context: SocketContext, client_time: float) -> dict:
@@ -49,7 +47,7 @@ def sync_check(context: SocketContext, client_time: float) -> dict:
     drift = round(client_time - authoritative, 3)
     corrected = abs(drift) > float(current_app.config["SYNC_DRIFT_THRESHOLD_SECONDS"])
     if corrected:
-        broadcast.to_own_socket("SYNC_CORRECTION", {**snapshot.payload(now), "drift": drift}, context.sid)
+        broadcast.sync_correction(context.sid, {**snapshot.payload(now), "drift": drift})
     return {"drift": drift, "corrected": corrected}
 
 
@@ -61,17 +59,3 @@ def player_event(context: SocketContext, event: str, position: float, duration: 
     if room is None or room.media is None:
         return
     progress.record_progress(context.user_id, room, position, duration, ended=event == "ended")
-
-
-def send_chat(context: SocketContext, text: str) -> None:
-    """Store and broadcast a chat message, or tell the sender why not (R50-R56)."""
-    room = db.session.get(Room, context.room_id)
-    if room is None:
-        return
-    try:
-        message = chat.post_message(room, context.user_id, text)
-    except chat.ChatRefused as refusal:
-        broadcast.to_own_socket("ERROR", refusal.payload(), context.sid)
-        return
-    if message is not None:
-        broadcast.chat_message(context.room_code, message)
