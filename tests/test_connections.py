@@ -66,9 +66,9 @@ def close_code_after(sock: socket.socket) -> int:
 
 
 @pytest.fixture(params=["wsgi", "gunicorn"])
-def server(request, start_server):
+def server(request, fleet):
     command = GUNICORN if request.param == "gunicorn" else None
-    return start_server(command=command, REQUEST_READ_TIMEOUT_SECONDS=1)
+    return fleet.start(None, command=command, REQUEST_READ_TIMEOUT_SECONDS=1)
 
 
 def test_connection_limits(server):

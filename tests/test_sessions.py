@@ -55,15 +55,15 @@ def test_register_login_and_logout_issue_a_new_csrf_secret(make_user):
     assert user.post("/api/auth/token/").status_code == 200
 
 
-def test_sessions_survive_a_redis_restart(start_server, own_redis):
-    server = start_server(own_redis.url)
+def test_sessions_survive_a_redis_restart(fleet, own_redis):
+    server = fleet.start(own_redis.url)
     user = ApiUser(server.url).register()
     own_redis.restart_empty()
     assert user.get("/api/auth/me/").status_code == 200
 
 
-def test_registration_is_limited_per_address_api_and_form_together(start_server, redis_url):
-    server = start_server(redis_url, REGISTER_RATE_LIMIT='"3 per hour"')
+def test_registration_is_limited_per_address_api_and_form_together(fleet, redis_url):
+    server = fleet.start(redis_url, REGISTER_RATE_LIMIT='"3 per hour"')
     first = ApiUser(server.url)
     assert first.post("/api/auth/register/", json={"email": "bad"}).status_code == 400
     first.register()
