@@ -7,11 +7,9 @@ from sqlalchemy.exc import IntegrityError
 
 from watchparty.auth.hashing import check_against_dummy
 from watchparty.auth.models import User, email_key
+from watchparty.auth.sessions import SESSION_CLAIM
 from watchparty.domain_errors import DomainError, Kind
 from watchparty.extensions import db
-
-# The socket token's claim naming the session that minted it (SPEC R170).
-SESSION_CLAIM = "session"
 
 
 class EmailTaken(DomainError):

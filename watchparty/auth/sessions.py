@@ -1,5 +1,6 @@
 """Server-side login sessions (SPEC R170, R173): a row per login, its key in the cookie."""
 
+import logging
 import secrets
 from datetime import timedelta
 
@@ -10,9 +11,12 @@ from sqlalchemy import delete, select
 from watchparty.auth.models import AuthSession, User
 from watchparty.database import utcnow
 from watchparty.extensions import db
+from watchparty.realtime import socket_server
 
-# Called with the ended session's id, to let its sockets go (set by the rooms package).
-session_ended_hooks = []
+log = logging.getLogger(__name__)
+
+# The socket token's claim naming the session that minted it.
+SESSION_CLAIM = "session"
 
 
 def log_in(user: User) -> None:
@@ -43,8 +47,9 @@ def end_session(session_id: int) -> None:
     """Delete one session row; its cookie and socket tokens stop working, its sockets are told."""
     db.session.execute(delete(AuthSession).where(AuthSession.id == session_id))
     db.session.commit()
-    for hook in session_ended_hooks:
-        hook(session_id)
+    room = socket_server.session_room(session_id)
+    socket_server.emit("KICKED", {"reason": "logged_out"}, to=room)
+    socket_server.disconnect_room(room)
 
 
 def session_lifetime() -> timedelta:

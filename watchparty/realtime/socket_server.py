@@ -45,12 +45,39 @@ class ConnectHooks:
         return super().disconnect(sid, namespace, **kwargs)
 
 
-class LocalManager(ConnectHooks, python_socketio.Manager):
+class RoomDisconnects:
+    """A client manager that disconnects every member of a Socket.IO room, on every process.
+
+    python-socketio can disconnect one sid across processes but not a room;
+    the request travels as a `close_room` message marked `disconnect`.
+    """
+
+    def disconnect_room(self, room: str, namespace: str) -> None:
+        self._disconnect_members(room, namespace)
+
+    def _disconnect_members(self, room: str, namespace: str) -> None:
+        sids = [sid for sid, _ in self.get_participants(namespace, room)]
+        for sid in sids:
+            self.server.disconnect(sid, namespace=namespace, ignore_queue=True)
+
+
+class LocalManager(ConnectHooks, RoomDisconnects, python_socketio.Manager):
     """One process, no message queue."""
 
 
-class RedisManager(ConnectHooks, PromptRedisManager):
+class RedisManager(ConnectHooks, RoomDisconnects, PromptRedisManager):
     """Several processes sharing the Redis message queue."""
+
+    def disconnect_room(self, room: str, namespace: str) -> None:
+        self._disconnect_members(room, namespace)
+        message = {"method": "close_room", "room": room, "namespace": namespace, "host_id": self.host_id}
+        self._publish({**message, "disconnect": True})
+
+    def _handle_close_room(self, message):
+        if message.get("disconnect"):
+            self._disconnect_members(message.get("room"), message.get("namespace"))
+        else:
+            super()._handle_close_room(message)
 
 
 def init_app(app: Flask) -> None:
@@ -100,6 +127,16 @@ def emit_to_own_socket(event: str, payload: dict, sid: str) -> None:
 def disconnect(sid: str) -> None:
     """Disconnect one socket, on whichever process holds it."""
     _emitter().server.disconnect(sid, namespace=NAMESPACE)
+
+
+def session_room(session_id: int) -> str:
+    """The Socket.IO room of every socket opened with one login session's tokens (R170)."""
+    return f"session:{session_id}"
+
+
+def disconnect_room(room: str) -> None:
+    """Disconnect every socket in a Socket.IO room, on every process (this one included)."""
+    socketio.server.manager.disconnect_room(room, NAMESPACE)
 
 
 def enter_room(sid: str, room: str) -> None:

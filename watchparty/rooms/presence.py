@@ -1,12 +1,13 @@
 """Who is in a room: admitting a socket, bootstrapping it, letting it go (R30-R33)."""
 
+from flask import current_app
 from sqlalchemy import select
 
 from watchparty.auth.models import User
 from watchparty.auth.tokens import user_from_token
 from watchparty.chat import messaging as chat_messaging
 from watchparty.extensions import db, realtime
-from watchparty.realtime import RealtimeUnavailable, SocketRecord, socket_server
+from watchparty.realtime import RealtimeUnavailable, SocketRecord, TooManySockets, socket_server
 from watchparty.realtime.local_sockets import PROCESS_ID, SocketContext, local_sockets
 from watchparty.rooms import broadcast, closing, grace, playback
 from watchparty.rooms.lifecycle import CLOSED_STATES, RoomState, is_closed
@@ -16,6 +17,7 @@ from watchparty.rooms.refusals import (
     ROOM_CLOSED,
     ROOM_NOT_FOUND,
     SERVICE_UNAVAILABLE,
+    TOO_MANY_CONNECTIONS,
     UNAUTHORIZED,
     ConnectionRefused,
 )
@@ -60,8 +62,9 @@ def admit(sid: str, user: User, room: Room) -> None:
     """Record the socket in its room, then bootstrap it and announce the user's first socket."""
     context = SocketContext(sid, room.id, room.code, user.id, user.display_name, user.id == room.host_id)
     socket_server.enter_room(sid, room.code)
+    socket_server.enter_room(sid, socket_server.session_room(user.session_id))
     local_sockets.add(context)
-    first = realtime.add_socket(SocketRecord(sid, room.code, user.id, PROCESS_ID))
+    first = record_socket(SocketRecord(sid, room.code, user.id, PROCESS_ID))
     if room_state(room.id) in CLOSED_STATES:  # closed while we were admitting
         local_sockets.pop(sid)
         realtime.remove_socket(PROCESS_ID, sid)
@@ -71,6 +74,15 @@ def admit(sid: str, user: User, room: Room) -> None:
     send_bootstrap(sid, room)
     if first:
         announce("USER_JOINED", room.code, user, skip_sid=sid)
+
+
+def record_socket(record: SocketRecord) -> bool:
+    """Record the socket unless its user holds MAX_SOCKETS_PER_USER in the room already (R174)."""
+    try:
+        return realtime.add_socket(record, max_per_user=int(current_app.config["MAX_SOCKETS_PER_USER"]))
+    except TooManySockets:
+        local_sockets.pop(record.sid)  # refusing the socket makes it leave its Socket.IO rooms
+        raise ConnectionRefused(TOO_MANY_CONNECTIONS) from None
 
 
 def confirm_admission(sid: str) -> None:

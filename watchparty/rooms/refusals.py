@@ -5,6 +5,7 @@ ROOM_NOT_FOUND = "room_not_found"
 ROOM_CLOSED = "room_closed"
 NOT_A_PARTICIPANT = "not_a_participant"
 SERVICE_UNAVAILABLE = "service_unavailable"
+TOO_MANY_CONNECTIONS = "too_many_connections"
 
 MESSAGES = {
     UNAUTHORIZED: "A valid access token is required.",
@@ -12,6 +13,7 @@ MESSAGES = {
     ROOM_CLOSED: "This room was closed.",
     NOT_A_PARTICIPANT: "Join the room before connecting.",
     SERVICE_UNAVAILABLE: "The realtime service is unavailable; try again shortly.",
+    TOO_MANY_CONNECTIONS: "You have too many connections to this room; close one first.",
 }
 
 
