@@ -199,6 +199,8 @@ def server_env(database_url: str, redis_url: str | None = None, **settings) -> d
     if redis_url:
         env["REDIS_URL"] = redis_url
     env["WATCHPARTY_REGISTER_RATE_LIMIT"] = TEST_REGISTER_RATE_LIMIT
+    # Tests send bursts (garbage, SEEK storms): each limit is tested with its own settings.
+    env["WATCHPARTY_SOCKET_EVENTS_PER_SECOND"] = env["WATCHPARTY_SOCKET_EVENTS_BURST"] = "1000"
     for name, value in settings.items():
         env[f"WATCHPARTY_{name}"] = str(value)
     return env

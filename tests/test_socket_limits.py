@@ -11,7 +11,7 @@ def test_logout_kicks_that_sessions_sockets_on_every_process_and_refuses_its_tok
     fleet, redis_url, open_socket
 ):
     first, second = fleet.pair(redis_url)
-    code, host, viewer, host_sock, viewer_sock = connected_room(open_socket, first, second)
+    code, _host, viewer, _host_sock, viewer_sock = connected_room(open_socket, first, second)
     laptop = ApiUser(first.url)
     assert laptop.post(
         "/api/auth/login/", json={"email": viewer.user["email"], "password": viewer.password}
@@ -29,7 +29,7 @@ def test_logout_kicks_that_sessions_sockets_on_every_process_and_refuses_its_tok
 
 def test_a_user_holds_at_most_max_sockets_in_a_room(fleet, redis_url, open_socket):
     first, second = fleet.pair(redis_url, MAX_SOCKETS_PER_USER=2)
-    code, host, viewer, host_sock, viewer_sock = connected_room(open_socket, first, second)
+    code, _host, viewer, _host_sock, viewer_sock = connected_room(open_socket, first, second)
     connected(open_socket, first.url, viewer, code)
     assert refusal(first.url, viewer.token(), code)["code"] == "too_many_connections"
     assert refusal(second.url, viewer.token(), code)["code"] == "too_many_connections"
@@ -47,7 +47,7 @@ def try_connect(open_socket, base_url: str, token: str, code: str) -> bool:
 
 def test_events_past_the_burst_are_dropped_without_an_answer(fleet, redis_url, open_socket):
     server = fleet.start(redis_url, SOCKET_EVENTS_PER_SECOND=0.001, SOCKET_EVENTS_BURST=3)
-    code, host, viewer, host_sock, viewer_sock = connected_room(open_socket, server, server)
+    _code, _host, _viewer, host_sock, viewer_sock = connected_room(open_socket, server, server)
     for _ in range(3):
         host_sock.call("SYNC_CHECK", {"time": 0})
     with pytest.raises(socketio.exceptions.TimeoutError):
