@@ -85,13 +85,17 @@ return count
 """
 
 _CACHE_PLAYBACK = """
--- KEYS: cached snapshot; ARGV: snapshot JSON, its version
+-- KEYS: cached snapshot; ARGV: snapshot JSON, its version, TTL in seconds
 local cached = redis.call("GET", KEYS[1])
 local version = cached and tonumber(cjson.decode(cached).version)
 if version and version >= tonumber(ARGV[2]) then return 0 end
-redis.call("SET", KEYS[1], ARGV[1])
+redis.call("SET", KEYS[1], ARGV[1], "EX", ARGV[3])
 return 1
 """
+
+
+# The cached snapshot is a copy of the database's row: it may lapse, never outlive an idle room (R177).
+PLAYBACK_CACHE_TTL_SECONDS = 86400
 
 
 def fast_failing_redis_options() -> dict:
@@ -327,7 +331,7 @@ class RedisStore(RealtimeStore):
     @_translated
     def cache_playback(self, code: str, snapshot: dict) -> bool:
         """Store the snapshot only if its version is newer than the cached one."""
-        args = [json.dumps(snapshot), snapshot["version"]]
+        args = [json.dumps(snapshot), snapshot["version"], PLAYBACK_CACHE_TTL_SECONDS]
         return self._cache_playback(keys=[keys.room_playback(code)], args=args) == 1
 
     @_translated
