@@ -6,6 +6,8 @@ from dataclasses import dataclass, field
 
 from flask_socketio import Namespace
 
+from watchparty.realtime import socket_server
+
 # Events python-socketio raises itself; a client sending these names is ignored elsewhere (R36).
 LIFECYCLE_EVENTS = ("connect", "disconnect")
 
@@ -64,22 +66,19 @@ class RateLimitedNamespace(Namespace):
     def trigger_event(self, event, *args):
         sid = args[0] if args else None
         # A `connect`/`disconnect` that arrives while the sid is connected was sent by the client (R36).
-        sent_by_client = event not in LIFECYCLE_EVENTS or self.socketio.server.manager.is_connected(
-            sid, self.namespace
-        )
-        if sent_by_client and not self._allowed(sid):
-            return self.socketio.server.not_handled  # dropped: no handler, no acknowledgement
+        sent_by_client = event not in LIFECYCLE_EVENTS or socket_server.is_connected(sid)
+        if sent_by_client and not allowed(sid):
+            return socket_server.unanswered()  # dropped: no handler, no acknowledgement
         result = super().trigger_event(event, *args)
         if event == "disconnect" and not sent_by_client:
             event_limiter.forget(sid)
         return result
 
-    def _allowed(self, sid: str) -> bool:
-        environ = self.socketio.server.get_environ(sid, namespace=self.namespace) or {}
-        app = environ.get("flask.app")
-        if app is None:
-            return True  # not a client we know: python-socketio ignores its event anyway
-        config = app.config
-        return event_limiter.allow(
-            sid, float(config["SOCKET_EVENTS_PER_SECOND"]), float(config["SOCKET_EVENTS_BURST"])
-        )
+
+def allowed(sid: str) -> bool:
+    """Take one event from the socket's bucket, sized by its app's settings."""
+    app = socket_server.app_of(sid)
+    if app is None:
+        return True  # not a client we know: python-socketio ignores its event anyway
+    rate, burst = app.config["SOCKET_EVENTS_PER_SECOND"], app.config["SOCKET_EVENTS_BURST"]
+    return event_limiter.allow(sid, float(rate), float(burst))

@@ -149,6 +149,17 @@ def is_connected(sid: str) -> bool:
     return socketio.server.manager.is_connected(sid, NAMESPACE)
 
 
+def app_of(sid: str) -> Flask | None:
+    """The Flask app serving a connected sid, or None for a sid we do not know."""
+    environ = socketio.server.get_environ(sid, namespace=NAMESPACE) or {}
+    return environ.get("flask.app")
+
+
+def unanswered():
+    """What an event handler returns for python-socketio to send no acknowledgement."""
+    return socketio.server.not_handled
+
+
 def when_connected(sid: str, task: Callable, *args) -> None:
     """Run task(*args) in the background, with this app's context, once the sid is connected."""
     app = current_app._get_current_object()
