@@ -54,3 +54,15 @@ def test_events_past_the_burst_are_dropped_without_an_answer(fleet, redis_url, o
         host_sock.call("SYNC_CHECK", {"time": 0}, timeout=3)
     assert host_sock.connected
     viewer_sock.call("SYNC_CHECK", {"time": 0})  # answered: each socket has its own budget
+
+
+def test_an_open_socket_outlives_its_token(fleet, redis_url, open_socket):
+    server = fleet.start(redis_url, JWT_ACCESS_TOKEN_EXPIRES=2)
+    code, host, _viewer, host_sock, viewer_sock = connected_room(open_socket, server, server)
+    token = host.token()
+    wait_until(
+        lambda: refusal(server.url, token, code)["code"] == "unauthorized", message="the token expired"
+    )
+    host_sock.emit("SEEK", {"time": 33})
+    assert viewer_sock.wait_for("PLAYBACK_STATE", lambda state: state["time"] == 33)
+    assert host_sock.connected and viewer_sock.connected
