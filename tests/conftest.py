@@ -133,6 +133,20 @@ def module_fleet(tmp_path_factory) -> Iterator[ServerFleet]:
 
 
 @pytest.fixture(scope="module")
+def live_redis_url(redis_server) -> str:
+    """The session's redis-server, not flushed: the module's servers keep running across tests."""
+    if not redis_server.answers():
+        redis_server.start()
+    return redis_server.url
+
+
+@pytest.fixture(scope="module")
+def module_pair(module_fleet, live_redis_url) -> list[LiveServer]:
+    """Two server processes with default settings and Redis, shared by a module's tests."""
+    return module_fleet.pair(live_redis_url)
+
+
+@pytest.fixture(scope="module")
 def live_server(tmp_path_factory, redis_server) -> Iterator[LiveServer]:
     """One real server process with a real Redis, shared by a test module."""
     workdir = tmp_path_factory.mktemp("live")

@@ -42,14 +42,6 @@ XSS = "<img src=x onerror=alert(1)>"
 
 
 @pytest.fixture(scope="module")
-def live_redis_url(redis_server) -> str:
-    """The session's redis-server, not flushed: the module's servers keep running across tests."""
-    if not redis_server.answers():
-        redis_server.start()
-    return redis_server.url
-
-
-@pytest.fixture(scope="module")
 def pair(module_fleet, live_redis_url):
     """Two server processes with the default chat settings, shared by this module's tests."""
     a, b = module_fleet.pair(live_redis_url)

@@ -325,3 +325,43 @@ def test_redis_scripts_survive_a_flushed_script_cache(redis_url):
     store.client.script_flush()
     store.forget_process("p1")
     assert store.viewer_count(CODE) == 0
+
+
+def test_user_sockets_names_one_users_sockets_on_every_process(store):
+    store.add_socket(SocketRecord("s1", CODE, 7, "p1"))
+    store.add_socket(SocketRecord("s2", CODE, 7, "p2"))
+    store.add_socket(SocketRecord("s3", CODE, 8, "p1"))
+    store.add_socket(SocketRecord("s4", OTHER, 7, "p1"))
+    found = sorted(store.user_sockets(CODE, 7), key=lambda record: record.sid)
+    assert found == [SocketRecord("s1", CODE, 7, "p1"), SocketRecord("s2", CODE, 7, "p2")]
+    assert store.user_sockets(CODE, 9) == []
+
+
+def test_pause_budget_counts_up_to_the_limit_and_the_window_ends_by_ttl(store):
+    assert [store.count_pause(CODE, 7, 2, 0.3) for _ in range(3)] == [True, True, False]
+    assert store.count_pause(CODE, 8, 2, 0.3) is True  # per user
+    assert store.count_pause(CODE, 9, 0, 0.3) is False  # limit 0 counts nothing
+    time.sleep(0.4)
+    assert store.count_pause(CODE, 7, 2, 0.3) is True
+
+
+def test_concurrent_pauses_never_exceed_the_budget(store):
+    results = []
+    threads = [
+        threading.Thread(target=lambda: results.append(store.count_pause(CODE, 7, 5, 30))) for _ in range(20)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert results.count(True) == 5
+
+
+def test_skip_votes_one_per_user_per_media_version(store):
+    assert store.add_skip_vote(CODE, 1, 7, 30) == (True, 1)
+    assert store.add_skip_vote(CODE, 1, 7, 30) == (False, 1)
+    assert store.add_skip_vote(CODE, 1, 8, 30) == (True, 2)
+    assert store.add_skip_vote(CODE, 2, 7, 30) == (True, 1)
+    assert (store.skip_votes(CODE, 1), store.skip_votes(CODE, 2), store.skip_votes(CODE, 3)) == (2, 1, 0)
+    store.forget_room(CODE)
+    assert store.skip_votes(CODE, 1) == 0

@@ -58,6 +58,7 @@ def configure_logging(app: Flask) -> None:
 
 def register_extensions(app: Flask) -> None:
     """Bind every extension object to the app."""
+    import watchparty.models  # noqa: F401 - every table known before migrations or create_all
     from watchparty.database import configure_engine_events
 
     db.init_app(app)
@@ -82,9 +83,12 @@ def register_blueprints(app: Flask) -> None:
     """Mount the HTTP API blueprints."""
     from watchparty.auth.routes import bp as auth_bp
     from watchparty.health import bp as health_bp
+    from watchparty.moderation.routes import bp as moderation_bp
     from watchparty.openapi.routes import bp as openapi_bp
     from watchparty.progress.routes import bp as progress_bp
     from watchparty.providers.routes import bp as providers_bp
+    from watchparty.queue.routes import bp as queue_bp
+    from watchparty.roles.routes import bp as roles_bp
     from watchparty.rooms.routes import bp as rooms_bp
     from watchparty.web.routes import bp as web_bp
 
@@ -95,6 +99,9 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(rooms_bp)
     app.register_blueprint(progress_bp)
     app.register_blueprint(providers_bp)
+    app.register_blueprint(roles_bp)
+    app.register_blueprint(moderation_bp)
+    app.register_blueprint(queue_bp)
 
 
 def register_error_handlers(app: Flask) -> None:

@@ -36,12 +36,14 @@ def create_user_command(email: str, password: str, display_name: str | None) -> 
 @click.option("--dry-run", is_flag=True, help="Change nothing; print how many rooms would expire.")
 @with_appcontext
 def expire_rooms_command(dry_run: bool) -> None:
-    """Expire lapsed rooms and close their sockets through the message queue (R44)."""
+    """Expire lapsed rooms, or hand them to a connected cohost, through the message queue (R44, R104)."""
     redis_url = current_app.config.get("REDIS_URL")
     if redis_url and not dry_run:
         socket_server.use_external_emitter(redis_url)
-    count = expiry.expire_rooms(dry_run=dry_run)
-    click.echo(f"would expire {count}" if dry_run else f"expired {count}")
+    expired, handed = expiry.expire_rooms(dry_run=dry_run)
+    click.echo(f"would expire {expired}" if dry_run else f"expired {expired}")
+    if handed:
+        click.echo(f"would hand over {handed}" if dry_run else f"handed over {handed}")
 
 
 def init_app(app: Flask) -> None:

@@ -1,7 +1,7 @@
 """Create auth sessions
 
 Revision ID: a10ff1d5e58d
-Revises: d4e41fb420ac
+Revises: f2357f14e81d
 Create Date: 2026-11-30 05:47:15.875439
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'a10ff1d5e58d'
-down_revision = 'd4e41fb420ac'
+down_revision = 'f2357f14e81d'
 branch_labels = None
 depends_on = None
 

@@ -1,4 +1,4 @@
-"""What the /room namespace hears about a room: one function per server event (R32-R43)."""
+"""What the /room namespace hears about a room: one function per server event (R32-R43, R100-R156)."""
 
 from watchparty.realtime import socket_server
 
@@ -47,3 +47,29 @@ def bootstrap(sid: str, snapshot, presence: dict) -> None:
 def sync_correction(sid: str, payload: dict) -> None:
     """Send SYNC_CORRECTION to the one socket that drifted (R60)."""
     socket_server.emit_to_own_socket("SYNC_CORRECTION", payload, sid)
+
+
+def role_changed(code: str, user: dict, role: str) -> None:
+    """Send ROLE_CHANGED to the room, the user's own sockets included (R102)."""
+    socket_server.emit("ROLE_CHANGED", {"user": user, "role": role}, to=code)
+
+
+def host_changed(code: str, host: dict, previous: dict) -> None:
+    """Send HOST_CHANGED to the room (R103, R104)."""
+    socket_server.emit("HOST_CHANGED", {"host": host, "previous": previous}, to=code)
+
+
+def kicked(sid: str, reason: str) -> None:
+    """Tell one socket it was removed ("kicked" or "banned"), then disconnect it (R105)."""
+    socket_server.emit("KICKED", {"reason": reason}, to=sid)
+    socket_server.disconnect(sid)
+
+
+def queue_updated(code: str, queue: dict) -> None:
+    """Send QUEUE_UPDATED `{items, version}` to the room (R153)."""
+    socket_server.emit("QUEUE_UPDATED", queue, to=code)
+
+
+def skip_votes(code: str, votes: dict) -> None:
+    """Send SKIP_VOTES `{votes, needed}` to the room (R156)."""
+    socket_server.emit("SKIP_VOTES", votes, to=code)

@@ -90,7 +90,9 @@ class RoomNamespace(RateLimitedNamespace):
         """The host's player reports progress (R62)."""
         context, report = self._accept(payloads.PlayerEvent, payload)
         if context is not None:
-            playback_commands.player_event(context, report.event, report.currentTime, report.duration)
+            playback_commands.player_event(
+                context, report.event, report.currentTime, report.duration, report.media_version
+            )
 
     def on_CHAT(self, payload=None):
         """A participant chats; the whole room gets CHAT, or the sender an ERROR (R50-R56)."""
@@ -101,7 +103,7 @@ class RoomNamespace(RateLimitedNamespace):
     def _host_command(self, model, payload, is_playing):
         context, command = self._accept(model, payload)
         if context is not None:
-            playback_commands.host_command(context, is_playing, command.time)
+            playback_commands.playback_command(context, is_playing, command.time)
 
     @staticmethod
     def _accept(model: type[SocketPayload], payload) -> tuple:

@@ -9,6 +9,7 @@ from watchparty.database import utcnow
 from watchparty.extensions import realtime
 from watchparty.realtime import RealtimeUnavailable
 from watchparty.realtime.local_sockets import SocketContext
+from watchparty.roles import handover
 from watchparty.rooms import broadcast, closing, playback
 from watchparty.rooms.lifecycle import RoomState, is_closed
 from watchparty.rooms.models import Room
@@ -44,10 +45,18 @@ def restore_lost_grace(room: Room) -> bool:
     return True
 
 
-def expire_lapsed_room(room: Room) -> None:
-    """Lazy expiry (R43): mark EXPIRED once, then close the room's sockets everywhere."""
+def survives_lapse(room: Room) -> bool:
+    """A lapsed grace: a connected cohost succeeds (R104), else lazy expiry (R43); True if the room lives.
+
+    Both are conditional updates on GRACE: whichever process acts first acts
+    once, and a loser re-reads the state the winner left.
+    """
+    if handover.hand_to_successor(room):
+        return True
     if Room.transition(room.id, RoomState.GRACE, RoomState.EXPIRED, closed_at=utcnow()):
         closing.close_room(room.code, reason="expired")
+        return False
+    return room_state(room.id) == RoomState.LIVE
 
 
 def host_arrived(room: Room) -> None:

@@ -25,3 +25,4 @@ class PlayerEvent(SocketPayload):
     event: Literal["timeupdate", "play", "pause", "seeked", "ended"]
     currentTime: Seconds
     duration: Seconds | None = None  # 0 until a player knows the length
+    media_version: Annotated[int, Field(ge=0)] | None = None  # R150a

@@ -1,28 +1,66 @@
-"""What sockets ask of playback: the host's commands, drift checks, player events (R38-R39, R60-R64)."""
+"""What sockets ask of playback: commands by role, drift checks, player events (R38-R64, R100, R106)."""
 
 import logging
 import time
 
 from flask import current_app
 
-from watchparty.extensions import db
+from watchparty.extensions import db, realtime
 from watchparty.progress import services as progress
+from watchparty.queue import advance as queue_advance
 from watchparty.realtime import socket_server
 from watchparty.realtime.local_sockets import SocketContext
+from watchparty.roles import handover
+from watchparty.roles.permissions import Action, Role, can
+from watchparty.roles.services import role_of
+from watchparty.roles.settings import effective_settings
 from watchparty.rooms import broadcast, playback
 from watchparty.rooms.models import Room
 
 log = logging.getLogger(__name__)
 
 
-def host_command(context: SocketContext, is_playing: bool | None, position: float | None) -> None:
-    """Apply the host's PLAY, PAUSE or SEEK: one new version, one PLAYBACK_STATE to all (R38)."""
-    if not context.is_host:
+def playback_command(context: SocketContext, is_playing: bool | None, position: float | None) -> None:
+    """PLAY, PAUSE or SEEK from host or cohost; a viewer's PAUSE within its budget (R38, R100, R106)."""
+    room, role = room_and_role(context)
+    if room is None:
         return
+    if can(role, Action.COMMAND_PLAYBACK):
+        snapshot = apply_playback(context, is_playing, position)
+        if role is Role.HOST:
+            socket_server.start_task(record_host_position, context, snapshot.time_at(time.time()))
+    elif is_playing is False and can(role, Action.PAUSE_ON_BUDGET):
+        viewer_pause(context, room)
+
+
+def apply_playback(context: SocketContext, is_playing: bool | None, position: float | None):
+    """One new version, one PLAYBACK_STATE to the whole room (R38)."""
     snapshot = playback.change_playback(context.room_id, is_playing=is_playing, position=position)
     playback.remember_snapshot(context.room_code, snapshot)
     broadcast.playback_changed(context.room_code, snapshot)
-    socket_server.start_task(record_host_position, context, snapshot.time_at(time.time()))
+    return snapshot
+
+
+def viewer_pause(context: SocketContext, room: Room) -> None:
+    """A viewer pauses a playing room, counted against viewer_pause_limit (R106); its time is ignored."""
+    limit = effective_settings(room.settings)["viewer_pause_limit"]
+    if limit == 0 or not playback.current_snapshot(room.code, room.id).is_playing:
+        return
+    window = float(current_app.config["VIEWER_PAUSE_WINDOW_SECONDS"])
+    if realtime.count_pause(room.code, context.user_id, limit, window):
+        apply_playback(context, is_playing=False, position=None)
+    else:
+        message = f"You have used your {limit} pauses for now."
+        socket_server.emit_to_own_socket("ERROR", {"code": "pause_limit", "message": message}, context.sid)
+
+
+def room_and_role(context: SocketContext) -> tuple[Room | None, Role | None]:
+    """The room and the sender's role, read afresh; a cohost's event may notice a lapsed grace (R104)."""
+    room = db.session.get(Room, context.room_id, populate_existing=True)
+    if room is None:
+        return None, None
+    handover.notice_lapse(room, context.user_id)
+    return room, role_of(room, context.user_id)
 
 
 def record_host_position(context: SocketContext, position: float) -> None:
@@ -51,11 +89,14 @@ def sync_check(context: SocketContext, client_time: float) -> dict:
     return {"drift": drift, "corrected": corrected}
 
 
-def player_event(context: SocketContext, event: str, position: float, duration: float | None) -> None:
-    """The host's player reports progress; playback itself never changes (R62, R64)."""
-    if not context.is_host:
+def player_event(context: SocketContext, event: str, position: float, duration: float | None,
+                 media_version: int | None = None) -> None:  # fmt: skip
+    """The host's player reports progress (R62, R64); an accepted `ended` may advance the queue (R155)."""
+    room, role = room_and_role(context)
+    if room is None or role is not Role.HOST or room.media is None:
         return
-    room = db.session.get(Room, context.room_id)
-    if room is None or room.media is None:
-        return
+    if media_version is not None and media_version != room.media_version:
+        return  # a report about media the room has moved on from (R150a)
     progress.record_progress(context.user_id, room, position, duration, ended=event == "ended")
+    if event == "ended":
+        queue_advance.ended(room, position, media_version)

@@ -7,12 +7,17 @@ from watchparty.auth.models import User
 from watchparty.auth.tokens import user_from_token
 from watchparty.chat import messaging as chat_messaging
 from watchparty.extensions import db, realtime
+from watchparty.moderation.services import is_banned
+from watchparty.queue import services as queue
+from watchparty.queue import voting
 from watchparty.realtime import RealtimeUnavailable, SocketRecord, TooManySockets, socket_server
 from watchparty.realtime.local_sockets import PROCESS_ID, SocketContext, local_sockets
+from watchparty.roles import services as roles
 from watchparty.rooms import broadcast, closing, grace, playback
 from watchparty.rooms.lifecycle import CLOSED_STATES, RoomState, is_closed
 from watchparty.rooms.models import Room
 from watchparty.rooms.refusals import (
+    BANNED,
     NOT_A_PARTICIPANT,
     ROOM_CLOSED,
     ROOM_NOT_FOUND,
@@ -50,9 +55,10 @@ def admissible_room(code, user: User) -> Room:
         if not realtime.is_shared:
             grace.close_after_offline_cli(room.code, room.state)
         raise ConnectionRefused(ROOM_CLOSED)
-    if room.state == RoomState.GRACE and not grace.grace_is_running(room):
-        grace.expire_lapsed_room(room)
+    if room.state == RoomState.GRACE and not grace.grace_is_running(room) and not grace.survives_lapse(room):
         raise ConnectionRefused(ROOM_CLOSED)
+    if is_banned(room.id, user.id):
+        raise ConnectionRefused(BANNED)
     if not is_participant(room.id, user.id):
         raise ConnectionRefused(NOT_A_PARTICIPANT)
     return room
@@ -73,7 +79,7 @@ def admit(sid: str, user: User, room: Room) -> None:
         grace.host_arrived(room)
     send_bootstrap(sid, room)
     if first:
-        announce("USER_JOINED", room.code, user, skip_sid=sid)
+        announce("USER_JOINED", room, user, skip_sid=sid)
 
 
 def record_socket(record: SocketRecord) -> bool:
@@ -107,19 +113,27 @@ def confirm_admission(sid: str) -> None:
 
 
 def send_bootstrap(sid: str, room: Room) -> None:
-    """Send exactly one PLAYBACK_STATE, PRESENCE and CHAT_HISTORY to the new socket (R32)."""
+    """Send exactly one PLAYBACK_STATE, PRESENCE, CHAT_HISTORY, QUEUE_UPDATED and SKIP_VOTES (R32, R100a)."""
     broadcast.bootstrap(sid, playback.current_snapshot(room.code, room.id), presence_payload(room))
     chat_messaging.send_history(sid, room)
+    socket_server.emit_to_own_socket("QUEUE_UPDATED", queue.read_queue(room), sid)
+    socket_server.emit_to_own_socket("SKIP_VOTES", voting.votes_payload(room), sid)
 
 
 def presence_payload(room: Room) -> dict:
-    """Who is connected to the room, host marked (R32)."""
+    """Who is connected to the room, host marked, each with a role (R32, R100a)."""
     user_ids = sorted(realtime.present_user_ids(room.code))
     names = display_names(user_ids)
+    cohost_ids = {user.id for user in roles.cohosts(room.id)}
     return {
         "viewer_count": len(user_ids),
         "users": [
-            {"id": user_id, "display_name": names[user_id], "is_host": user_id == room.host_id}
+            {
+                "id": user_id,
+                "display_name": names[user_id],
+                "is_host": user_id == room.host_id,
+                "role": role_name(room, user_id, cohost_ids),
+            }
             for user_id in user_ids
             if user_id in names
         ],
@@ -146,10 +160,19 @@ def display_names(user_ids: list[int]) -> dict[int, str]:
     return {user_id: _display_names[user_id] for user_id in user_ids if user_id in _display_names}
 
 
-def announce(event: str, code: str, user: User, skip_sid: str | None = None) -> None:
-    """Send USER_JOINED or USER_LEFT with the new viewer count (R32, R33)."""
-    payload = {"user": user.to_public_dict(), "viewer_count": realtime.viewer_count(code)}
-    broadcast.presence_changed(event, code, payload, skip_sid=skip_sid)
+def role_name(room: Room, user_id: int, cohost_ids: set[int]) -> str:
+    """host, cohost or viewer, from ids already read."""
+    if user_id == room.host_id:
+        return "host"
+    return "cohost" if user_id in cohost_ids else "viewer"
+
+
+def announce(event: str, room: Room, user: User, skip_sid: str | None = None) -> None:
+    """Send USER_JOINED or USER_LEFT with the user's role and the new viewer count (R32, R33, R100a)."""
+    role = roles.role_of(room, user.id)  # None once banned: the user left as a viewer
+    user_payload = {**user.to_public_dict(), "role": role.value if role else "viewer"}
+    payload = {"user": user_payload, "viewer_count": realtime.viewer_count(room.code)}
+    broadcast.presence_changed(event, room.code, payload, skip_sid=skip_sid)
 
 
 # letting go -------------------------------------------------------------------
@@ -174,6 +197,6 @@ def socket_gone(process_id: str, sid: str) -> None:
     user = db.session.get(User, removal.user_id)
     if room is None or user is None or is_closed(room.state):
         return
-    announce("USER_LEFT", room.code, user)
+    announce("USER_LEFT", room, user)
     if user.id == room.host_id:
         grace.start_grace(room)

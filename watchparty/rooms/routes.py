@@ -3,6 +3,8 @@
 from flask import Blueprint
 from flask_login import current_user, login_required
 
+from watchparty.moderation.services import refuse_if_banned
+from watchparty.queue.voting import announce_votes
 from watchparty.rooms import services
 from watchparty.rooms.schemas import CreateRoomBody, MessagesQuery, PublicRoomsQuery, UpdateRoomBody
 from watchparty.validation import parse_body, parse_query
@@ -15,8 +17,11 @@ bp = Blueprint("rooms", __name__, url_prefix="/api/rooms")
 def create_room():
     """Create a room hosted by the caller."""
     body = parse_body(CreateRoomBody)
-    room = services.create_room(current_user, body.title, body.is_private, body.is_chat_enabled, body.media)
-    return {"room": services.room_payload(room)}, 201
+    settings = body.settings.changes() if body.settings is not None else None
+    room = services.create_room(
+        current_user, body.title, body.is_private, body.is_chat_enabled, body.media, settings
+    )
+    return {"room": services.room_payload_for(room, current_user)}, 201
 
 
 @bp.get("/public/")
@@ -29,8 +34,10 @@ def public_rooms():
 @bp.get("/<code>/")
 @login_required
 def get_room(code: str):
-    """Read a room; reading never changes its state."""
-    return {"room": services.room_payload(services.open_room(code))}
+    """Read a room; reading never changes its state. A banned user gets 403 `banned` (R105)."""
+    room = services.open_room(code)
+    refuse_if_banned(room, current_user.id)
+    return {"room": services.room_payload_for(room, current_user)}
 
 
 @bp.post("/<code>/join/")
@@ -38,7 +45,7 @@ def get_room(code: str):
 def join_room(code: str):
     """Join a room by code; joining again is harmless."""
     room, joined = services.join_room(code, current_user)
-    return {"room": services.room_payload(room), "joined": joined}
+    return {"room": services.room_payload_for(room, current_user), "joined": joined}
 
 
 @bp.patch("/<code>/")
@@ -46,8 +53,11 @@ def join_room(code: str):
 def update_room(code: str):
     """Change a room (host only)."""
     body = parse_body(UpdateRoomBody)
-    room = services.update_room(code, current_user, body.changes())
-    return {"room": services.room_payload(room)}
+    changes = body.changes()
+    room = services.update_room(code, current_user, changes)
+    if "media" in changes:
+        announce_votes(room)  # a new media version starts with no votes (R156)
+    return {"room": services.room_payload_for(room, current_user)}
 
 
 @bp.delete("/<code>/")

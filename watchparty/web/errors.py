@@ -45,6 +45,11 @@ class RoomGone(HTTPException):
         super().__init__(CLOSED_MESSAGES.get(RoomState(state), "This room was closed."))
 
 
+class BannedFromRoom(Forbidden):
+    title = "Banned"
+    description = "You were removed and banned from this room."
+
+
 def render_error_page(exc: Exception):
     """Render an error page that says what happened, without internals."""
     if isinstance(exc, CSRFError):

@@ -16,11 +16,12 @@ from watchparty.auth.rate_limits import (
 )
 from watchparty.domain_errors import DomainError
 from watchparty.extensions import limiter
+from watchparty.moderation.services import Banned
 from watchparty.rooms import services as rooms
 from watchparty.rooms.codes import normalize_code
 from watchparty.rooms.lifecycle import is_closed
 from watchparty.web import filters, public_rooms, room_form
-from watchparty.web.errors import NoSuchRoom, RoomGone, render_error_page
+from watchparty.web.errors import BannedFromRoom, NoSuchRoom, RoomGone, render_error_page
 from watchparty.web.forms import CreateRoomForm, LoginForm, LogoutForm, RegisterForm
 from watchparty.web.navigation import safe_next_path
 from watchparty.web.security import add_security_headers
@@ -130,9 +131,11 @@ def room_page(code: str):
         room, _ = rooms.join_room(room.code, current_user)
     except rooms.RoomClosed:
         raise RoomGone(rooms.room_or_404(room.code).state) from None
+    except Banned:
+        raise BannedFromRoom() from None
     return render_template(
         "room.html",
-        room=rooms.room_payload(room),
+        room=rooms.room_payload_for(room, current_user),
         user_id=current_user.id,
         is_host=room.host_id == current_user.id,
         room_url=url_for("web.room_page", code=room.code, _external=True),
