@@ -1,5 +1,7 @@
 """The OpenAPI document: served, in step with the routes, and true of a live server (issue 13)."""
 
+import re
+
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, settings
@@ -29,7 +31,7 @@ def api_routes(app) -> set[tuple[str, str]]:
     for rule in app.url_map.iter_rules():
         if not rule.rule.startswith("/api/"):
             continue
-        path = rule.rule.replace("<", "{").replace(">", "}")
+        path = re.sub(r"<(?:[^:<>]+:)?([^<>]+)>", r"{\1}", rule.rule)
         routes.update((method.lower(), path) for method in rule.methods - {"HEAD", "OPTIONS"})
     return routes
 

@@ -9,6 +9,8 @@ from pydantic.json_schema import models_json_schema
 from watchparty.auth.schemas import LoginBody, RegisterBody
 from watchparty.openapi import responses as out
 from watchparty.progress.schemas import ProgressBody
+from watchparty.queue.schemas import AddItemBody, MoveBody
+from watchparty.roles.schemas import HandOverBody, RoleBody
 from watchparty.rooms.schemas import CreateRoomBody, MessagesQuery, PublicRoomsQuery, UpdateRoomBody
 from watchparty.validation import Body
 
@@ -87,6 +89,23 @@ OPERATIONS = (
         "get", "/api/providers/{name}/embed/", "Build a player URL", {200: out.EmbedUrl}, query=EmbedQuery
     ),
     Operation("get", "/api/openapi.json", "This document", {200: None}),
+    *(
+        Operation(method, path, summary, {status: out.Loose if status != 204 else None}, body, login=True)
+        for method, path, summary, status, body in (
+            ("get", "/api/rooms/{code}/participants/", "List participants", 200, None),
+            ("patch", "/api/rooms/{code}/participants/{user_id}/", "Set a role", 200, RoleBody),
+            ("post", "/api/rooms/{code}/host/", "Hand the room over", 200, HandOverBody),
+            ("post", "/api/rooms/{code}/participants/{user_id}/{action}/", "Kick or ban", 204, None),
+            ("delete", "/api/rooms/{code}/participants/{user_id}/ban/", "Lift a ban", 204, None),
+            ("get", "/api/rooms/{code}/bans/", "List bans", 200, None),
+            ("get", "/api/rooms/{code}/queue/", "Read the queue", 200, None),
+            ("post", "/api/rooms/{code}/queue/", "Add to the queue", 201, AddItemBody),
+            ("delete", "/api/rooms/{code}/queue/{item_id}/", "Remove from the queue", 204, None),
+            ("post", "/api/rooms/{code}/queue/{item_id}/move/", "Move in the queue", 200, MoveBody),
+            ("post", "/api/rooms/{code}/queue/next/", "Play the next item", 200, None),
+            ("post", "/api/rooms/{code}/queue/skip/", "Vote to skip", 200, None),
+        )
+    ),
 )
 
 
@@ -151,7 +170,12 @@ def json_content(model: type[BaseModel]) -> dict:
 
 def path_parameters(path: str) -> list[dict]:
     return [
-        {"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
+        {
+            "name": name,
+            "in": "path",
+            "required": True,
+            "schema": {"type": "integer" if name.endswith("_id") else "string"},
+        }
         for name in re.findall(r"{(\w+)}", path)
     ]
 

@@ -64,6 +64,10 @@ class Room(Shape):
     media: dict[str, Any] | None
     embed_url: str | None
     playback: PlaybackSummary
+    cohosts: list[PublicUser]
+    media_version: int
+    settings: dict[str, Any]
+    role: str | None = None  # the caller's own role (R100a)
 
 
 class RoomEnvelope(Shape):
@@ -129,6 +133,12 @@ class Providers(Shape):
 
 class EmbedUrl(Shape):
     url: str
+
+
+class Loose(BaseModel):
+    """A JSON object whose fields this document does not list yet (the section-6 routes)."""
+
+    model_config = ConfigDict(extra="allow")
 
 
 class Health(Shape):
