@@ -3,7 +3,7 @@
 import pytest
 import socketio
 
-from tests.support import ApiUser, connected, connected_room, wait_until
+from tests.support import ApiUser, RoomSocket, connected, connected_room, wait_until
 from tests.test_realtime import refusal
 
 
@@ -60,9 +60,18 @@ def test_an_open_socket_outlives_its_token(fleet, redis_url, open_socket):
     server = fleet.start(redis_url, JWT_ACCESS_TOKEN_EXPIRES=2)
     code, host, _viewer, host_sock, viewer_sock = connected_room(open_socket, server, server)
     token = host.token()
-    wait_until(
-        lambda: refusal(server.url, token, code)["code"] == "unauthorized", message="the token expired"
-    )
+    wait_until(lambda: refusal_code(server.url, token, code) == "unauthorized", message="the token expired")
     host_sock.emit("SEEK", {"time": 33})
     assert viewer_sock.wait_for("PLAYBACK_STATE", lambda state: state["time"] == 33)
     assert host_sock.connected and viewer_sock.connected
+
+
+def refusal_code(base_url: str, token: str, code: str) -> str | None:
+    """The R31 code refusing this connection, or None (then the socket is closed again)."""
+    sock = RoomSocket(base_url, token, code)
+    try:
+        sock.connect()
+    except socketio.exceptions.ConnectionError:
+        return wait_until(lambda: sock.connect_error, message="connect_error payload").get("code")
+    sock.disconnect()
+    return None
