@@ -201,6 +201,7 @@ def server_env(database_url: str, redis_url: str | None = None, **settings) -> d
     env["WATCHPARTY_REGISTER_RATE_LIMIT"] = TEST_REGISTER_RATE_LIMIT
     # Tests send bursts (garbage, SEEK storms): each limit is tested with its own settings.
     env["WATCHPARTY_SOCKET_EVENTS_PER_SECOND"] = env["WATCHPARTY_SOCKET_EVENTS_BURST"] = "1000"
+    env["WATCHPARTY_MAX_OPEN_ROOMS_PER_USER"] = "100000"  # tests that create many rooms as one host
     for name, value in settings.items():
         env[f"WATCHPARTY_{name}"] = str(value)
     return env
