@@ -11,6 +11,7 @@ import pytest
 from tests.postgres import PostgresCluster, postgres_database
 from tests.support import (
     TEST_JWT_SECRET_KEY,
+    TEST_REGISTER_RATE_LIMIT,
     TEST_SECRET_KEY,
     ApiUser,
     LiveServer,
@@ -34,6 +35,7 @@ def app(tmp_path):
             "JWT_SECRET_KEY": TEST_JWT_SECRET_KEY,
             "ASYNC_MODE": "threading",
             "REDIS_URL": None,
+            "REGISTER_RATE_LIMIT": TEST_REGISTER_RATE_LIMIT,
         }
     )
     with app.app_context():
