@@ -4,7 +4,7 @@ content_id reaches 2,048 characters, up to 8 KiB of UTF-8: past PostgreSQL's
 B-tree row limit in a unique index. The key moves to its SHA-256 digest.
 
 Revision ID: b7e2c4a9d105
-Revises: f2357f14e81d
+Revises: a10ff1d5e58d
 Create Date: 2026-11-30 06:25:00
 
 """
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "b7e2c4a9d105"
-down_revision = "f2357f14e81d"
+down_revision = "a10ff1d5e58d"
 branch_labels = None
 depends_on = None
 
