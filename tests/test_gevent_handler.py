@@ -3,7 +3,7 @@
 import socket
 import threading
 
-from watchparty.gevent_handler import frame_writer
+from watchparty.serving.handler import frame_writer
 
 
 def test_a_frame_larger_than_the_socket_buffer_arrives_whole():
