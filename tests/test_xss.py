@@ -131,7 +131,8 @@ def test_xss_payloads_render_as_text_on_the_room_page_and_the_index(
     fill_queue(host, code, clip_url)  # live: QUEUE_UPDATED
     chat_all([sock for _, sock in people], PAYLOADS)  # live: CHAT
     assert_shown_as_text(page, "#queue", PAYLOADS, "the queue")
-    wait_until(lambda: texts(page, "#chat-log").count(PAYLOADS[-1]) == 2, message="the live chat")
+    live = lambda: texts(page, "#chat-log").count(PAYLOADS[-1]) == 2  # noqa: E731
+    wait_until(live, timeout=DEADLINE_MS / 1000, message="the live chat")
     assert page.locator("#room-title").text_content() == PAYLOADS[0]
     save_screenshot(page, "xss-room.png")
     assert_nothing_ran(visitor)
