@@ -7,9 +7,14 @@ requests carry a generous client timeout only so that a hang fails instead of bl
 
 import os
 import signal
+import subprocess
+import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 
-from tests.support import ApiUser, connected, wait_until
+import sqlalchemy
+
+from tests.support import ROOT, ApiUser, connected, server_env, wait_until
 
 HANG_GUARD_SECONDS = 60
 PATHS = ("/healthz", "/readyz", "/api/rooms/public/", "/")
@@ -43,3 +48,41 @@ def test_a_frozen_redis_gives_answers_not_hangs_and_all_resumes(fleet, own_redis
     sock = connected(open_socket, server.url, host, code)
     sock.emit("CHAT", {"message": "back"})
     sock.wait_for("CHAT", lambda payload: payload["message"] == "back")
+
+
+# expire-rooms killed halfway (R44) -------------------------------------------------------------
+
+STALE_ROOMS = 300
+
+
+def expired_count(database_url: str, codes: list[str]) -> int:
+    engine = sqlalchemy.create_engine(database_url)
+    try:
+        with engine.connect() as connection:
+            query = sqlalchemy.text("SELECT code FROM rooms WHERE state = 'EXPIRED'")
+            return len(set(connection.scalars(query)) & set(codes))
+    finally:
+        engine.dispose()
+
+
+def test_expire_rooms_killed_halfway_then_run_again_expires_each_room_once(fleet, redis_url, database_url):
+    server = fleet.start(redis_url)
+    host = ApiUser(server.url).register()
+    with ThreadPoolExecutor(4) as pool:
+        created = list(pool.map(lambda _: host.post("/api/rooms/", json={}), range(STALE_ROOMS)))
+    codes = [response.json()["room"]["code"] for response in created]
+    env = server_env(database_url, redis_url, CREATED_ROOM_TTL_SECONDS=0)
+    command = [sys.executable, "-m", "flask", "--app", "wsgi", "expire-rooms"]
+    first = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        wait_until(lambda: expired_count(database_url, codes) > 0, timeout=60, message="the first expiries")
+    finally:
+        first.kill()
+        first.wait()
+    killed_after = expired_count(database_url, codes)
+    print(f"killed after {killed_after} of {STALE_ROOMS}")
+    assert 0 < killed_after < STALE_ROOMS, "the first run was not killed halfway"
+    second = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+    assert second.returncode == 0, second.stderr
+    assert f"expired {STALE_ROOMS - killed_after}" in second.stdout.splitlines(), second.stdout
+    assert expired_count(database_url, codes) == STALE_ROOMS
