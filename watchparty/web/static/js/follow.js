@@ -1,0 +1,150 @@
+// Continuous correction of a <video> that follows the room's playback (SPEC R121, R124).
+// A snapshot is placed on this page's monotonic clock once (`effectiveLocal`); from then
+// on the video is compared with time + rate x (now - effectiveLocal). Nothing happens
+// under 40 ms of drift; up to 1 s the playback rate leans against the drift (at most
+// 5 %, in proportion, inaudible); beyond 1 s, or after a stall, the video seeks, aiming
+// where the room will be once the seek is done (the player's measured seek time).
+
+import {localNow} from "./server-clock.js";
+
+export const DEADBAND = 0.04; // seconds of drift left alone
+const SETTLED = 0.01; // a correction under way stops here
+const MAX_LEAN = 0.05; // largest playback-rate change, as a fraction
+const GAIN = 1.0; // rate change per second of drift: 50 ms -> 5 %
+const SEEK_BEYOND = 1.0;
+const PAUSED_EXACT = 0.02;
+const TICK_MS = 200;
+
+// The authoritative position of a local snapshot at local time `now`.
+export function expectedPosition(state, now) {
+  if (!state.is_playing || now <= state.effectiveLocal) {
+    return state.time;
+  }
+  return state.time + state.rate * (now - state.effectiveLocal);
+}
+
+// What to do about `drift` (player minus room, seconds): seek, or play at `factor` x rate.
+export function plan(drift, correcting, afterStall) {
+  const size = Math.abs(drift);
+  if (size > SEEK_BEYOND || (afterStall && size > DEADBAND)) {
+    return {seek: true, correcting: false, factor: 1};
+  }
+  if (size < (correcting ? SETTLED : DEADBAND)) {
+    return {seek: false, correcting: false, factor: 1};
+  }
+  const lean = Math.max(-MAX_LEAN, Math.min(MAX_LEAN, Math.round(GAIN * drift * 100) / 100));
+  return {seek: false, correcting: lean !== 0, factor: 1 - lean};
+}
+
+// Drives `video` after hooks.state() (a local snapshot, or null); hooks.play() starts it.
+export function createFollower(video, hooks) {
+  let correcting = false;
+  let afterStall = false;
+  let seekTime = 0.15; // seconds a seek takes on this player, measured below
+  let seekStarted = null;
+  let startTimer = null;
+
+  function setRate(rate) {
+    if (Math.abs(video.playbackRate - rate) > 0.0005) {
+      video.playbackRate = rate;
+    }
+  }
+
+  function seekTo(position) {
+    try {
+      video.currentTime = Math.max(0, position);
+    } catch (error) {
+      // Not seekable yet: loadedmetadata follows again.
+    }
+  }
+
+  function holdUntilStart(state, now) {
+    if (!video.paused) {
+      video.pause();
+    }
+    if (Math.abs(video.currentTime - state.time) > PAUSED_EXACT) {
+      seekTo(state.time);
+    }
+    clearTimeout(startTimer);
+    startTimer = setTimeout(tick, Math.max(0, (state.effectiveLocal - now) * 1000));
+  }
+
+  function stayPaused(state) {
+    clearTimeout(startTimer);
+    correcting = false;
+    setRate(state.rate);
+    if (!video.paused) {
+      video.pause();
+    }
+    if (!video.seeking && Math.abs(video.currentTime - state.time) > PAUSED_EXACT) {
+      seekTo(state.time);
+    }
+  }
+
+  function keepUp(state, now) {
+    if (video.seeking) {
+      return;
+    }
+    const drift = video.currentTime - expectedPosition(state, now);
+    if (video.paused) {
+      if (Math.abs(drift) > DEADBAND) {
+        seekTo(expectedPosition(state, now + seekTime));
+      }
+      hooks.play();
+      return;
+    }
+    const step = plan(drift, correcting, afterStall);
+    correcting = step.correcting;
+    afterStall = false;
+    if (step.seek) {
+      setRate(state.rate);
+      seekTo(expectedPosition(state, now + seekTime));
+      return;
+    }
+    setRate(state.rate * step.factor);
+  }
+
+  function tick() {
+    const state = hooks.state();
+    if (!state || video.readyState < 1) {
+      return;
+    }
+    const now = localNow();
+    if (!state.is_playing || hooks.atEnd(expectedPosition(state, now))) {
+      stayPaused(state);
+    } else if (now < state.effectiveLocal) {
+      holdUntilStart(state, now);
+    } else {
+      keepUp(state, now);
+    }
+  }
+
+  // Obey a forced correction (RESYNC, R132): seek exactly, whatever the drift.
+  function resync() {
+    const state = hooks.state();
+    if (state && video.readyState >= 1) {
+      seekTo(expectedPosition(state, localNow() + (state.is_playing ? seekTime : 0)));
+    }
+  }
+
+  video.addEventListener("seeking", () => {
+    seekStarted = localNow();
+  });
+  video.addEventListener("seeked", () => {
+    if (seekStarted !== null) {
+      seekTime = 0.7 * seekTime + 0.3 * Math.min(1, localNow() - seekStarted);
+      seekStarted = null;
+    }
+  });
+  video.addEventListener("waiting", () => {
+    afterStall = !video.seeking; // a seek's own wait is not a stall
+  });
+  const timer = setInterval(tick, TICK_MS);
+
+  function stop() {
+    clearInterval(timer);
+    clearTimeout(startTimer);
+  }
+
+  return {follow: tick, resync: resync, stop: stop};
+}
