@@ -20,7 +20,7 @@ def test_register_login_me_logout_token_round_trip(make_user, live_server):
     assert user.get("/api/auth/me/").json() == {"user": created}
 
     token = user.post("/api/auth/token/").json()
-    assert token["token_type"] == "Bearer" and token["expires_in"] == 3600
+    assert token["token_type"] == "Bearer" and token["expires_in"] == 300
     claims = pyjwt.decode(token["access_token"], TEST_JWT_SECRET_KEY, algorithms=["HS256"])
     assert claims["sub"] == str(created["id"])
 

@@ -28,6 +28,9 @@ ROOM_KEYS = {
     "media",
     "embed_url",
     "playback",
+    "cohosts",
+    "media_version",
+    "settings",
 }
 PUBLIC_ROOM_KEYS = {"code", "title", "host", "viewer_count", "created_at"}
 VIDKING_MOVIE = {"provider": "vidking", "type": "movie", "id": "550"}
@@ -102,8 +105,10 @@ def public_rooms(base_url: str, **params) -> list[dict]:
     return response.json()["rooms"]
 
 
-def assert_room_shape(room: dict) -> None:
-    assert set(room) == ROOM_KEYS, set(room) ^ ROOM_KEYS
+def assert_room_shape(room: dict, role: bool = True) -> None:
+    """HTTP answers carry the caller's `role`; a Room inside ROOM_UPDATED does not (R100a)."""
+    expected = ROOM_KEYS | {"role"} if role else ROOM_KEYS
+    assert set(room) == expected, set(room) ^ expected
     assert set(room["host"]) == {"id", "display_name"}
     assert set(room["playback"]) == {"is_playing", "time", "version"}
     assert room["state"] in {"CREATED", "LIVE", "GRACE", "EXPIRED", "DELETED"}
@@ -252,7 +257,8 @@ def test_any_logged_in_user_can_read_a_room(make_user):
     host = make_user()
     room = created(host, is_private=True)
     stranger = make_user()
-    assert fetched(stranger, room["code"]) == room
+    assert fetched(stranger, room["code"]) == {**room, "role": None}
+    assert room["role"] == "host"
 
 
 # join (R22) -------------------------------------------------------------------------
@@ -265,6 +271,7 @@ def test_join_is_true_the_first_time_then_false(make_user):
     first = joined(viewer, room["code"])
     assert set(first) == {"room", "joined"}
     assert first["joined"] is True
+    assert first["room"]["role"] == "viewer"
     assert_room_shape(first["room"])
     assert first["room"]["code"] == room["code"]
     assert first["room"]["host"]["id"] == host.user["id"]
@@ -354,7 +361,7 @@ def test_patch_media_resets_playback_and_tells_the_room(make_user, live_server, 
     assert set(reset) == {"is_playing", "time", "version", "server_time"}
     announced = socket.wait_for("ROOM_UPDATED", lambda p: p["room"]["media"] == VIDKING_TV)
     assert set(announced) == {"room"}
-    assert_room_shape(announced["room"])
+    assert_room_shape(announced["room"], role=False)
     assert announced["room"]["playback"]["version"] == 2
     assert announced["room"]["embed_url"] == updated["embed_url"]
     assert fetched(host, code)["playback"] == {"is_playing": False, "time": 0, "version": 2}

@@ -44,6 +44,7 @@ def configure_logging(app: Flask) -> None:
 
 def register_extensions(app: Flask) -> None:
     """Bind every extension object to the app."""
+    import watchparty.models  # noqa: F401 - every table known before migrations or create_all
     from watchparty.database import configure_engine_events
 
     db.init_app(app)

@@ -27,6 +27,12 @@ class Room(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
     host_disconnected_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    # Grows by one with every change of `media`; advancing is conditional on it (R150a).
+    media_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # Grows by one with every change of the queue, in the same transaction (R153).
+    queue_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # Only the settings a host changed; roles.settings fills in the defaults (R107).
+    settings: Mapped[dict] = mapped_column(JSON, default=dict, server_default="{}")
 
     host: Mapped[User] = relationship(lazy="joined")
 
@@ -49,7 +55,10 @@ class Room(db.Model):
 
 
 class Participant(db.Model):
-    """A user who joined a room (R22); the host is one from creation."""
+    """A user who joined a room (R22) and their role in it (R100); the host is one from creation.
+
+    `role` mirrors `Room.host_id` for the host; both change in one transaction.
+    """
 
     __tablename__ = "participants"
     __table_args__ = (UniqueConstraint("room_id", "user_id", name="uq_participants_room_user"),)
@@ -58,6 +67,9 @@ class Participant(db.Model):
     room_id: Mapped[int] = mapped_column(ForeignKey("rooms.id", ondelete="CASCADE"), index=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
     joined_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    role: Mapped[str] = mapped_column(String(10), default="viewer", server_default="viewer")
+    # When the host named this cohost: cohosts are listed, and succeed, in this order (R101, R104).
+    named_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
 
 
 class Playback(db.Model):
@@ -65,6 +77,8 @@ class Playback(db.Model):
 
     `updated_at` is epoch seconds: while playing, the position at time t is
     position + (t - updated_at), computed in SQL so no process reads then writes.
+    `effective_at` (epoch seconds, >= updated_at) and `rate` carry a scheduled
+    start and the playback speed (R121-R123).
     """
 
     __tablename__ = "playback"
@@ -74,6 +88,8 @@ class Playback(db.Model):
     position: Mapped[float] = mapped_column(Float, default=0.0)
     version: Mapped[int] = mapped_column(Integer, default=0)
     updated_at: Mapped[float] = mapped_column(Float)
+    effective_at: Mapped[float] = mapped_column(Float)
+    rate: Mapped[float] = mapped_column(Float, default=1.0, server_default="1.0")
 
 
 def current_position_sql(now: float):

@@ -47,8 +47,9 @@ _RETURNING = (Playback.is_playing, Playback.position, Playback.version, Playback
 
 def create_playback(room_id: int) -> None:
     """Add the paused-at-zero playback row of a new room (not committed)."""
+    now = time.time()
     db.session.add(
-        Playback(room_id=room_id, is_playing=False, position=0.0, version=0, updated_at=time.time())
+        Playback(room_id=room_id, is_playing=False, position=0.0, version=0, updated_at=now, effective_at=now)
     )
 
 
@@ -62,6 +63,7 @@ def change_playback(room_id: int, is_playing: bool | None, position: float | Non
     values = {
         "version": Playback.version + 1,
         "updated_at": now,
+        "effective_at": now,
         "position": current_position_sql(now) if position is None else float(position),
     }
     if is_playing is not None:

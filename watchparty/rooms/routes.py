@@ -15,8 +15,11 @@ bp = Blueprint("rooms", __name__, url_prefix="/api/rooms")
 def create_room():
     """Create a room hosted by the caller."""
     body = parse_body(CreateRoomBody)
-    room = services.create_room(current_user, body.title, body.is_private, body.is_chat_enabled, body.media)
-    return {"room": services.room_payload(room)}, 201
+    settings = body.settings.changes() if body.settings is not None else None
+    room = services.create_room(
+        current_user, body.title, body.is_private, body.is_chat_enabled, body.media, settings
+    )
+    return {"room": services.room_payload_for(room, current_user)}, 201
 
 
 @bp.get("/public/")
@@ -30,7 +33,7 @@ def public_rooms():
 @login_required
 def get_room(code: str):
     """Read a room; reading never changes its state."""
-    return {"room": services.room_payload(services.open_room(code))}
+    return {"room": services.room_payload_for(services.open_room(code), current_user)}
 
 
 @bp.post("/<code>/join/")
@@ -38,7 +41,7 @@ def get_room(code: str):
 def join_room(code: str):
     """Join a room by code; joining again is harmless."""
     room, joined = services.join_room(code, current_user)
-    return {"room": services.room_payload(room), "joined": joined}
+    return {"room": services.room_payload_for(room, current_user), "joined": joined}
 
 
 @bp.patch("/<code>/")
@@ -47,7 +50,7 @@ def update_room(code: str):
     """Change a room (host only)."""
     body = parse_body(UpdateRoomBody)
     room = services.update_room(code, current_user, body.changes())
-    return {"room": services.room_payload(room)}
+    return {"room": services.room_payload_for(room, current_user)}
 
 
 @bp.delete("/<code>/")

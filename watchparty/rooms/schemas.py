@@ -5,6 +5,7 @@ from typing import Annotated, Any
 
 from pydantic import Field, field_validator
 
+from watchparty.roles.settings import SettingsPatch
 from watchparty.validation import Body
 
 Title = Annotated[str, Field(max_length=100)]
@@ -25,6 +26,7 @@ class CreateRoomBody(Body):
     is_private: bool = False
     is_chat_enabled: bool = True
     media: dict | None = None
+    settings: SettingsPatch | None = None  # JSON bodies only: a form's string is refused (R107)
 
     _media = field_validator("media", mode="before")(_media_from_form)
 
@@ -34,13 +36,17 @@ class UpdateRoomBody(Body):
     is_private: bool | None = None
     is_chat_enabled: bool | None = None
     media: dict | None = None
+    settings: SettingsPatch | None = None
 
     _media = field_validator("media", mode="before")(_media_from_form)
 
     def changes(self) -> dict:
         """The fields the client sent; `media: null` clears the media, other nulls are ignored."""
         sent = {name: getattr(self, name) for name in self.model_fields_set}
-        return {name: value for name, value in sent.items() if value is not None or name == "media"}
+        changes = {name: value for name, value in sent.items() if value is not None or name == "media"}
+        if "settings" in changes:
+            changes["settings"] = changes["settings"].changes()
+        return changes
 
 
 class PublicRoomsQuery(Body):

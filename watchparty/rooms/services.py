@@ -10,6 +10,9 @@ from watchparty.database import utcnow
 from watchparty.errors import ApiError
 from watchparty.extensions import db, realtime
 from watchparty.realtime import RealtimeUnavailable
+from watchparty.roles import services as roles
+from watchparty.roles.permissions import Action
+from watchparty.roles.settings import effective_settings
 from watchparty.rooms import broadcast, closing, playback
 from watchparty.rooms.codes import new_code, normalize_code
 from watchparty.rooms.lifecycle import RoomState, is_closed
@@ -26,11 +29,6 @@ class RoomNotFound(ApiError):
 class RoomClosed(ApiError):
     def __init__(self):
         super().__init__(410, "room_closed", "This room was closed.")
-
-
-class NotHost(ApiError):
-    def __init__(self):
-        super().__init__(403, "forbidden", "Only the host can do this.")
 
 
 class NotParticipant(ApiError):
@@ -79,11 +77,10 @@ def participant_room(code: str, user: User) -> Room:
     return room
 
 
-def hosted_room(code: str, user: User) -> Room:
-    """Return the open room if the user hosts it; 404, 410 or 403 otherwise."""
+def room_allowing(code: str, user: User, action: Action, **conditions) -> Room:
+    """Return the open room if the user's role allows `action` (R100); 404, 410 or 403 otherwise."""
     room = open_room(code)
-    if room.host_id != user.id:
-        raise NotHost()
+    roles.require(room, user.id, action, **conditions)
     return room
 
 
@@ -116,7 +113,16 @@ def room_payload(room: Room) -> dict:
         "media": room.media,
         "embed_url": providers.embed_url_for(room.media),
         "playback": snapshot.summary(),
+        "cohosts": [user.to_public_dict() for user in roles.cohosts(room.id)],
+        "media_version": room.media_version,
+        "settings": effective_settings(room.settings),
     }
+
+
+def room_payload_for(room: Room, user: User) -> dict:
+    """The Room shape an HTTP caller gets: with the caller's own role, null if not a participant (R100a)."""
+    role = roles.role_of(room, user.id)
+    return {**room_payload(room), "role": role.value if role else None}
 
 
 def public_room_payload(room: Room, viewers: int) -> dict:
@@ -133,19 +139,20 @@ def public_room_payload(room: Room, viewers: int) -> dict:
 # actions ---------------------------------------------------------------------
 
 
-def create_room(host: User, title: str, is_private: bool, is_chat_enabled: bool, media: dict | None) -> Room:
-    """Create a room with a unique code; its host is its first participant (R20)."""
+def create_room(host: User, title: str, is_private: bool, is_chat_enabled: bool, media: dict | None,
+                settings: dict | None = None) -> Room:  # fmt: skip
+    """Create a room with a unique code; its host is its first participant (R20, R107)."""
     media = providers.validate_media(media) if media is not None else None
     for _ in range(CODE_ATTEMPTS):
         room = Room(code=new_code(), title=title, host_id=host.id, is_private=is_private,
-                    is_chat_enabled=is_chat_enabled, media=media)  # fmt: skip
+                    is_chat_enabled=is_chat_enabled, media=media, settings=settings or {})  # fmt: skip
         db.session.add(room)
         try:
             db.session.flush()
         except IntegrityError:
             db.session.rollback()
             continue
-        db.session.add(Participant(room_id=room.id, user_id=host.id))
+        db.session.add(Participant(room_id=room.id, user_id=host.id, role="host"))
         playback.create_playback(room.id)
         db.session.commit()
         return room
@@ -166,14 +173,21 @@ def join_room(code: str, user: User) -> tuple[Room, bool]:
     return room, True
 
 
+HOST_ONLY_FIELDS = frozenset({"title", "is_private", "media", "settings"})
+
+
 def update_room(code: str, user: User, changes: dict) -> Room:
-    """Apply the host's changes; a media change resets playback (R23)."""
-    room = hosted_room(code, user)
+    """Apply a PATCH the caller's role allows; a media change resets playback (R23, R100, R107)."""
+    action = Action.EDIT_ROOM if HOST_ONLY_FIELDS & changes.keys() else Action.TOGGLE_CHAT
+    room = room_allowing(code, user, action)
     media_changed = "media" in changes
     if media_changed:
         changes["media"] = (
             providers.validate_media(changes["media"]) if changes["media"] is not None else None
         )
+        room.media_version = Room.media_version + 1  # in SQL: concurrent changes each count (R150a)
+    if "settings" in changes:
+        changes["settings"] = {**(room.settings or {}), **changes["settings"]}
     for name, value in changes.items():
         setattr(room, name, value)
     db.session.commit()
@@ -187,7 +201,7 @@ def update_room(code: str, user: User, changes: dict) -> Room:
 
 def delete_room(code: str, user: User) -> None:
     """Close the room for good and let every connected client go (R24)."""
-    room = hosted_room(code, user)
+    room = room_allowing(code, user, Action.DELETE_ROOM)
     if not mark_deleted(room):
         raise RoomClosed()
     closing.close_room(room.code, reason="deleted")

@@ -1,0 +1,1 @@
+"""Kick, ban and unban (SPEC R105)."""

@@ -1,0 +1,1 @@
+"""The room queue and vote-skip (SPEC R150-R156)."""

@@ -1,0 +1,48 @@
+"""Reading roles from the database, and refusing what the permission table forbids (R100)."""
+
+from sqlalchemy import select
+
+from watchparty.auth.models import User
+from watchparty.errors import ApiError
+from watchparty.extensions import db
+from watchparty.roles.permissions import Action, Role, can
+from watchparty.rooms.models import Participant, Room
+
+
+class Forbidden(ApiError):
+    def __init__(self, message: str = "Your role in this room does not allow this."):
+        super().__init__(403, "forbidden", message)
+
+
+def role_of(room: Room, user_id: int) -> Role | None:
+    """The user's role in the room, or None for someone who is not a participant."""
+    if user_id == room.host_id:
+        return Role.HOST
+    stored = db.session.scalar(
+        select(Participant.role).where(Participant.room_id == room.id, Participant.user_id == user_id)
+    )
+    return Role(stored) if stored is not None else None
+
+
+def require(room: Room, user_id: int, action: Action, **conditions) -> Role:
+    """Return the user's role if it allows `action`; 403 otherwise (R100)."""
+    role = role_of(room, user_id)
+    if not can(role, action, **conditions):
+        raise Forbidden()
+    return role
+
+
+def cohosts(room_id: int) -> list[User]:
+    """The room's cohosts in naming order (R100a, R101)."""
+    query = (
+        select(User)
+        .join(Participant, Participant.user_id == User.id)
+        .where(Participant.room_id == room_id, Participant.role == Role.COHOST.value)
+        .order_by(Participant.named_at, Participant.id)
+    )
+    return list(db.session.scalars(query))
+
+
+def staff_user_ids(room: Room) -> list[int]:
+    """The host and the cohosts: who may RESYNC and receives SYNC_HEALTH (R131, R132)."""
+    return [room.host_id, *(user.id for user in cohosts(room.id))]
