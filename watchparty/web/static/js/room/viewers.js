@@ -1,0 +1,64 @@
+// Who is here (SPEC R32-R34): the "Viewers" list, host first, and the viewer count.
+import {byId, setText, textElement, viewersLabel} from "../common.js";
+
+// A user of a payload as {id, display_name, is_host}, or null if malformed.
+export function viewerFrom(page, user, isHostFlag) {
+  if (!user || typeof user !== "object" || typeof user.display_name !== "string") {
+    return null;
+  }
+  const id = Number(user.id);
+  return {id: id, display_name: user.display_name, is_host: Boolean(isHostFlag) || id === page.room.host.id};
+}
+
+function viewerItem(user) {
+  const item = document.createElement("li");
+  item.textContent = user.display_name;
+  if (user.is_host) {
+    item.append(textElement("span", "host-mark", " (host)"));
+  }
+  return item;
+}
+
+export class Viewers {
+  constructor(page, connection) {
+    this.page = page;
+    this.viewers = []; // in the order they arrived
+    this.list = byId("viewers");
+    this.count = byId("viewer-count");
+    connection.on("PRESENCE", (payload) => this.onPresence(payload));
+    connection.on("USER_JOINED", (payload) => this.onUserJoined(payload));
+    connection.on("USER_LEFT", (payload) => this.onUserLeft(payload));
+  }
+
+  // The list as it now is, and the count the payload says.
+  show(viewers, count) {
+    this.viewers = viewers;
+    const hostFirst = viewers.slice().sort((a, b) => (b.is_host ? 1 : 0) - (a.is_host ? 1 : 0));
+    this.list.replaceChildren(...hostFirst.map(viewerItem));
+    if (typeof count === "number") {
+      setText(this.count, viewersLabel(count));
+    }
+  }
+
+  onPresence(payload) {
+    if (payload && Array.isArray(payload.users)) {
+      const users = payload.users.map((user) => viewerFrom(this.page, user, user && user.is_host));
+      this.show(users.filter(Boolean), payload.viewer_count);
+    }
+  }
+
+  onUserJoined(payload) {
+    const user = viewerFrom(this.page, payload && payload.user, false);
+    if (user) {
+      const known = this.viewers.some((viewer) => viewer.id === user.id);
+      this.show(known ? this.viewers : this.viewers.concat([user]), payload.viewer_count);
+    }
+  }
+
+  onUserLeft(payload) {
+    const user = viewerFrom(this.page, payload && payload.user, false);
+    if (user) {
+      this.show(this.viewers.filter((viewer) => viewer.id !== user.id), payload.viewer_count);
+    }
+  }
+}
