@@ -9,6 +9,7 @@ import {HostControls} from "./room/host-controls.js";
 import {HostPresence} from "./room/host-presence.js";
 import {closedText, createPage} from "./room/page.js";
 import {Playback} from "./room/playback.js";
+import {followServerClock} from "./room/server-clock.js";
 import {mountShareLink} from "./room/share.js";
 import {Viewers} from "./room/viewers.js";
 
@@ -39,6 +40,7 @@ function start(root) {
   connection.on("ROOM_UPDATED", (payload) => page.updateRoom(payload && payload.room));
   connection.on("ROOM_CLOSED", (payload) => page.close(closedText(payload && payload.reason)));
   mountShareLink(page);
+  followServerClock(connection);
   new Playback(page, connection);
   new Viewers(page, connection);
   new HostPresence(page, connection);

@@ -1,11 +1,12 @@
 // Continuous correction of a <video> that follows the room's playback (SPEC R121, R124).
-// A snapshot is placed on this page's monotonic clock once (`effectiveLocal`); from then
-// on the video is compared with time + rate x (now - effectiveLocal). Nothing happens
+// The video is compared with the snapshot's position on the server's clock
+// (player/timeline.js): time + rate x (now - effective_at). Nothing happens
 // under 40 ms of drift; up to 1 s the playback rate leans against the drift (at most
 // 5 %, in proportion, inaudible); beyond 1 s, or after a stall, the video seeks, aiming
 // where the room will be once the seek is done (the player's measured seek time).
 
-import {localNow} from "./server-clock.js";
+import {effectiveLocal, position} from "./timeline.js";
+import {localNow} from "../server-clock.js";
 
 export const DEADBAND = 0.04; // seconds of drift left alone
 const SETTLED = 0.01; // a correction under way stops here
@@ -14,14 +15,6 @@ const GAIN = 1.0; // rate change per second of drift: 50 ms -> 5 %
 const SEEK_BEYOND = 1.0;
 const PAUSED_EXACT = 0.02;
 const TICK_MS = 200;
-
-// The authoritative position of a local snapshot at local time `now`.
-export function expectedPosition(state, now) {
-  if (!state.is_playing || now <= state.effectiveLocal) {
-    return state.time;
-  }
-  return state.time + state.rate * (now - state.effectiveLocal);
-}
 
 // What to do about `drift` (player minus room, seconds): seek, or play at `factor` x rate.
 export function plan(drift, correcting, afterStall) {
@@ -66,7 +59,7 @@ export function createFollower(video, hooks) {
       seekTo(state.time);
     }
     clearTimeout(startTimer);
-    startTimer = setTimeout(tick, Math.max(0, (state.effectiveLocal - now) * 1000));
+    startTimer = setTimeout(tick, Math.max(0, (effectiveLocal(state) - now) * 1000));
   }
 
   function stayPaused(state) {
@@ -85,10 +78,10 @@ export function createFollower(video, hooks) {
     if (video.seeking) {
       return;
     }
-    const drift = video.currentTime - expectedPosition(state, now);
+    const drift = video.currentTime - position(state, now);
     if (video.paused) {
       if (Math.abs(drift) > DEADBAND) {
-        seekTo(expectedPosition(state, now + seekTime));
+        seekTo(position(state, now + seekTime));
       }
       hooks.play();
       return;
@@ -98,7 +91,7 @@ export function createFollower(video, hooks) {
     afterStall = false;
     if (step.seek) {
       setRate(state.rate);
-      seekTo(expectedPosition(state, now + seekTime));
+      seekTo(position(state, now + seekTime));
       return;
     }
     setRate(state.rate * step.factor);
@@ -110,9 +103,9 @@ export function createFollower(video, hooks) {
       return;
     }
     const now = localNow();
-    if (!state.is_playing || hooks.atEnd(expectedPosition(state, now))) {
+    if (!state.is_playing || hooks.atEnd(position(state, now))) {
       stayPaused(state);
-    } else if (now < state.effectiveLocal) {
+    } else if (now < effectiveLocal(state)) {
       holdUntilStart(state, now);
     } else {
       keepUp(state, now);
@@ -123,7 +116,7 @@ export function createFollower(video, hooks) {
   function resync() {
     const state = hooks.state();
     if (state && video.readyState >= 1) {
-      seekTo(expectedPosition(state, localNow() + (state.is_playing ? seekTime : 0)));
+      seekTo(position(state, localNow() + (state.is_playing ? seekTime : 0)));
     }
   }
 

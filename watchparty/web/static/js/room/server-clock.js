@@ -81,6 +81,9 @@ function exchange(socket, clock) {
   });
 }
 
+// The page's one estimate of the server's clock.
+export const serverClock = new ServerClock();
+
 // At least 5 exchanges on connect (spread over a second), then one every 10 s.
 // Returns a function that stops them.
 export function keepInSync(socket, clock) {
@@ -93,4 +96,21 @@ export function keepInSync(socket, clock) {
     timers.forEach(clearTimeout);
     clearInterval(every);
   };
+}
+
+// Keep the page's clock estimate fresh while `connection` is connected.
+export function followServerClock(connection) {
+  let stop = null;
+  connection.on("connect", () => {
+    if (stop) {
+      stop();
+    }
+    stop = keepInSync(connection.socket, serverClock);
+  });
+  connection.on("disconnect", () => {
+    if (stop) {
+      stop();
+    }
+    stop = null;
+  });
 }
