@@ -9,8 +9,11 @@ import {HostControls} from "./room/host-controls.js";
 import {HostPresence} from "./room/host-presence.js";
 import {closedText, createPage} from "./room/page.js";
 import {Playback} from "./room/playback.js";
+import {ReadyCheck} from "./room/ready-check.js";
 import {followServerClock} from "./room/server-clock.js";
 import {mountShareLink} from "./room/share.js";
+import {Speed} from "./room/speed.js";
+import {SyncHealth} from "./room/sync-health.js";
 import {Viewers} from "./room/viewers.js";
 
 function showTitle(room) {
@@ -45,8 +48,11 @@ function start(root) {
   new Viewers(page, connection);
   new HostPresence(page, connection);
   new Chat(page, connection);
+  new ReadyCheck(page, connection);
   if (page.isHost) {
     new HostControls(page, connection);
+    new Speed(page, connection);
+    new SyncHealth(page, connection);
   }
   connection.open();
 }

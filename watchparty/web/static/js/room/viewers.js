@@ -10,11 +10,23 @@ export function viewerFrom(page, user, isHostFlag) {
   return {id: id, display_name: user.display_name, is_host: Boolean(isHostFlag) || id === page.room.host.id};
 }
 
-function viewerItem(user) {
+// A "Resync Bob" button (R132, R94a): that person's players seek exactly to the room.
+function resyncButton(user, connection) {
+  const button = textElement("button", "resync", "Resync");
+  button.type = "button";
+  button.setAttribute("aria-label", "Resync " + user.display_name);
+  button.addEventListener("click", () => connection.send("RESYNC", {user_id: user.id}));
+  return button;
+}
+
+function viewerItem(user, page, connection) {
   const item = document.createElement("li");
   item.textContent = user.display_name;
   if (user.is_host) {
     item.append(textElement("span", "host-mark", " (host)"));
+  }
+  if (page.isHost && user.id !== page.userId) {
+    item.append(" ", resyncButton(user, connection));
   }
   return item;
 }
@@ -22,6 +34,7 @@ function viewerItem(user) {
 export class Viewers {
   constructor(page, connection) {
     this.page = page;
+    this.connection = connection;
     this.viewers = []; // in the order they arrived
     this.list = byId("viewers");
     this.count = byId("viewer-count");
@@ -34,7 +47,7 @@ export class Viewers {
   show(viewers, count) {
     this.viewers = viewers;
     const hostFirst = viewers.slice().sort((a, b) => (b.is_host ? 1 : 0) - (a.is_host ? 1 : 0));
-    this.list.replaceChildren(...hostFirst.map(viewerItem));
+    this.list.replaceChildren(...hostFirst.map((user) => viewerItem(user, this.page, this.connection)));
     if (typeof count === "number") {
       setText(this.count, viewersLabel(count));
     }
