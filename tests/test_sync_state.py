@@ -61,3 +61,11 @@ def test_the_ready_check_is_replaced_only_by_its_own_version(store):
     assert store.replace_ready_check(CODE, 4, None) is True
     assert store.replace_ready_check(CODE, 4, None) is False
     assert store.ready_check(CODE) is None
+
+
+def test_socket_users_name_each_socket_of_the_room(store):
+    from watchparty.realtime import SocketRecord
+
+    store.add_socket(SocketRecord("s1", CODE, 7, "p1"))
+    store.add_socket(SocketRecord("s2", CODE, 8, "p2"))
+    assert store.socket_users(CODE) == {"s1": 7, "s2": 8}

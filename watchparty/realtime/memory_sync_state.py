@@ -38,6 +38,10 @@ class MemorySyncState(SyncState):
             reports = dict(item[0]) if item else {}
         return {sid: report for sid, report in reports.items() if now - report["at"] <= keep_seconds}
 
+    def socket_users(self, code):
+        with self._lock:
+            return {sid: user_id for sid, (_, user_id) in self._room_sockets.get(code, {}).items()}
+
     def forget_socket_sync(self, code, sid):
         with self._lock:
             for key in (keys.room_not_ready(code), keys.room_health(code)):

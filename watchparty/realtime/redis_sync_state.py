@@ -53,6 +53,11 @@ class RedisSyncState(SyncState):
         return {sid: report for sid, report in reports.items() if now - report["at"] <= keep_seconds}
 
     @translated
+    def socket_users(self, code):
+        entries = self._client.hgetall(keys.room_sockets(code))
+        return {sid: int(entry.rpartition("|")[2]) for sid, entry in entries.items()}
+
+    @translated
     def forget_socket_sync(self, code, sid):
         pipe = self._client.pipeline(transaction=False)
         pipe.hdel(keys.room_not_ready(code), sid)

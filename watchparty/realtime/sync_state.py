@@ -30,6 +30,10 @@ class SyncState(ABC):
         """sid -> last report, for the reports younger than keep_seconds."""
 
     @abstractmethod
+    def socket_users(self, code: str) -> dict[str, int]:
+        """sid -> user_id of every socket recorded in the room."""
+
+    @abstractmethod
     def forget_socket_sync(self, code: str, sid: str) -> None:
         """Drop a socket's readiness and health (it disconnected)."""
 

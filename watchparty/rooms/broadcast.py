@@ -76,3 +76,13 @@ def socket_closed(sid: str, reason: str) -> None:
 def disconnect(sid: str) -> None:
     """Disconnect one socket, on whichever process holds it."""
     emitter().server.disconnect(sid, namespace=NAMESPACE)
+
+
+def to_socket(event: str, payload: dict, sid: str) -> None:
+    """Send to one socket, on whichever process holds it."""
+    emitter().emit(event, payload, to=sid, namespace=NAMESPACE)
+
+
+def ready_check(code: str, payload: dict) -> None:
+    """Send READY_CHECK to the room (R111)."""
+    emitter().emit("READY_CHECK", payload, to=code, namespace=NAMESPACE)

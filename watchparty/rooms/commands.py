@@ -11,16 +11,42 @@ class Command(BaseModel):
     model_config = ConfigDict(extra="ignore", strict=True)
 
 
-class PlayPause(Command):
+Rate = Annotated[float, Field(ge=0.25, le=4.0, allow_inf_nan=False, strict=True)]
+RoundTrip = Annotated[float, Field(ge=0, le=60, allow_inf_nan=False, strict=True)]
+Version = Annotated[int, Field(ge=0, strict=True)]
+
+
+class Play(Command):
+    time: Seconds | None = None
+    rate: Rate | None = None  # R123
+
+
+class Pause(Command):
     time: Seconds | None = None
 
 
 class Seek(Command):
     time: Seconds
+    rate: Rate | None = None
+
+
+class ChangeRate(Command):
+    rate: Rate
 
 
 class SyncCheck(Command):
     time: Seconds
+    rtt: RoundTrip | None = None  # R130
+    buffering: bool | None = None
+    version: Version | None = None
+
+
+class Ready(Command):
+    ready: bool  # R110
+
+
+class Resync(Command):
+    user_id: Annotated[int, Field(ge=1, strict=True)]  # R132
 
 
 class PlayerEvent(Command):

@@ -1,4 +1,4 @@
-"""Host-authoritative playback commands, drift checks and player events (R38-R39, R60-R64)."""
+"""Host-authoritative playback commands, player events and chat (R38-R39, R50-R57, R62-R64)."""
 
 import logging
 import time
@@ -11,17 +11,32 @@ from watchparty.progress import services as progress
 from watchparty.rooms import broadcast, playback
 from watchparty.rooms.models import Room
 from watchparty.rooms.sockets import SocketContext
+from watchparty.sync import control as control_sync
+from watchparty.sync import readiness
 
 log = logging.getLogger(__name__)
 
 
-def host_command(context: SocketContext, is_playing: bool | None, position: float | None) -> None:
-    """Apply the host's PLAY, PAUSE or SEEK: one new version, one PLAYBACK_STATE to all (R38)."""
+def host_command(
+    context: SocketContext, kind: str, position: float | None, rate: float | None = None
+) -> None:
+    """Apply the host's PLAY, PAUSE or SEEK: one new version, one PLAYBACK_STATE to all (R38, R121-R123).
+
+    A PLAY of a paused room with `start_when_ready` starts a ready check instead (R111).
+    """
     if not context.is_host:
         return
-    snapshot = playback.change_playback(context.room_id, is_playing=is_playing, position=position)
-    playback.remember_snapshot(context.room_code, snapshot)
-    broadcast.playback_changed(context.room_code, snapshot)
+    room = db.session.get(Room, context.room_id)
+    if room is None or not control_sync.rate_allowed(room, rate):
+        return
+    if kind == "play" and (room.settings or {}).get("start_when_ready"):
+        current = playback.current_snapshot(room.code, room.id)
+        if not current.is_playing and readiness.begin(room.code, room.id, current.version, position, rate):
+            return
+    lead = readiness.lead(room.code) if kind in ("play", "seek") else 0.0
+    change = playback.Change(kind, position=position, rate=rate, lead=lead)
+    snapshot = playback.change_playback(context.room_id, change)
+    readiness.announce_playback(context.room_code, snapshot)
     app = current_app._get_current_object()
     socketio.start_background_task(record_host_position, app, context, snapshot.time_at(time.time()))
 
@@ -41,18 +56,6 @@ def record_host_position(app, context: SocketContext, position: float) -> None:
             log.exception("could not record the host's progress in room %s", context.room_code)
 
 
-def sync_check(context: SocketContext, client_time: float) -> dict:
-    """Compare a client's position with the authority; correct that client alone (R60, R61)."""
-    now = time.time()
-    snapshot = playback.current_snapshot(context.room_code, context.room_id)
-    authoritative = snapshot.time_at(now)
-    drift = round(client_time - authoritative, 3)
-    corrected = abs(drift) > float(current_app.config["SYNC_DRIFT_THRESHOLD_SECONDS"])
-    if corrected:
-        broadcast.to_own_socket("SYNC_CORRECTION", {**snapshot.payload(now), "drift": drift}, context.sid)
-    return {"drift": drift, "corrected": corrected}
-
-
 def player_event(context: SocketContext, event: str, position: float, duration: float | None) -> None:
     """The host's player reports progress; playback itself never changes (R62, R64)."""
     if not context.is_host:
@@ -68,8 +71,9 @@ def send_chat(context: SocketContext, text: str) -> None:
     room = db.session.get(Room, context.room_id)
     if room is None:
         return
+    snapshot = playback.current_snapshot(room.code, room.id)
     try:
-        message = chat.post_message(room, context.user_id, text)
+        message = chat.post_message(room, context.user_id, text, media_time=snapshot.time_at(time.time()))
     except chat.ChatRefused as refusal:
         broadcast.to_own_socket("ERROR", refusal.payload(), context.sid)
         return

@@ -1,6 +1,7 @@
 """The /room Socket.IO namespace: parse what clients send, call a service, nothing else (R34)."""
 
 import logging
+import time
 
 from flask import current_app, request
 from flask_socketio import ConnectionRefusedError, Namespace
@@ -11,6 +12,7 @@ from watchparty.rooms import commands, control, presence
 from watchparty.rooms.broadcast import NAMESPACE
 from watchparty.rooms.refusals import SERVICE_UNAVAILABLE, ConnectionRefused
 from watchparty.rooms.sockets import local_sockets
+from watchparty.sync import control as sync
 
 log = logging.getLogger(__name__)
 
@@ -62,23 +64,48 @@ class RoomNamespace(Namespace):
         presence.disconnect_local(request.sid)
 
     def on_PLAY(self, payload=None):
-        """The host plays, optionally from `time`; the room gets PLAYBACK_STATE."""
-        self._host_command(commands.PlayPause, payload, is_playing=True)
+        """The host plays, optionally from `time` at `rate`; the room gets PLAYBACK_STATE (R38, R122)."""
+        self._host_command(commands.Play, payload, "play")
 
     def on_PAUSE(self, payload=None):
         """The host pauses, optionally at `time`; the room gets PLAYBACK_STATE."""
-        self._host_command(commands.PlayPause, payload, is_playing=False)
+        self._host_command(commands.Pause, payload, "pause")
 
     def on_SEEK(self, payload=None):
         """The host seeks to `time`, keeping is_playing; the room gets PLAYBACK_STATE."""
-        self._host_command(commands.Seek, payload, is_playing=None)
+        self._host_command(commands.Seek, payload, "seek")
+
+    def on_RATE(self, payload=None):
+        """Host or cohost changes the speed; the room gets PLAYBACK_STATE (R123)."""
+        context, command = self._parse(commands.ChangeRate, payload)
+        if context is not None:
+            sync.change_rate(context, command.rate)
+
+    def on_TIME_SYNC(self, payload=None):
+        """A client's clock exchange, answered from memory (R120); nothing without an ack."""
+        received_at = time.time()
+        if local_sockets.get(request.sid) is None:
+            return None
+        return sync.time_sync(payload, received_at)
 
     def on_SYNC_CHECK(self, payload=None):
-        """A client reports its position; it alone may get SYNC_CORRECTION (R60)."""
+        """A client reports its position, rtt and buffering; it alone may get SYNC_CORRECTION (R60, R130)."""
         context, command = self._parse(commands.SyncCheck, payload)
         if context is None:
             return None
-        return control.sync_check(context, command.time)
+        return sync.sync_check(context, command)
+
+    def on_READY(self, payload=None):
+        """A client says whether its player can play on (R110)."""
+        context, command = self._parse(commands.Ready, payload)
+        if context is not None:
+            sync.set_ready(context, command.ready)
+
+    def on_RESYNC(self, payload=None):
+        """Host or cohost makes one user's players seek exactly to the room (R132)."""
+        context, command = self._parse(commands.Resync, payload)
+        if context is not None:
+            sync.resync(context, command.user_id)
 
     def on_PLAYER_EVENT(self, payload=None):
         """The host's player reports progress (R62)."""
@@ -92,10 +119,10 @@ class RoomNamespace(Namespace):
         if context is not None:
             control.send_chat(context, command.message)
 
-    def _host_command(self, model, payload, is_playing):
+    def _host_command(self, model, payload, kind):
         context, command = self._parse(model, payload)
         if context is not None:
-            control.host_command(context, is_playing, command.time)
+            control.host_command(context, kind, command.time, getattr(command, "rate", None))
 
     @staticmethod
     def _parse(model, payload):

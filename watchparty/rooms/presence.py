@@ -27,6 +27,7 @@ from watchparty.rooms.refusals import (
 )
 from watchparty.rooms.services import find_room, is_participant
 from watchparty.rooms.sockets import PROCESS_ID, SocketContext, local_sockets
+from watchparty.sync import readiness
 
 log = logging.getLogger(__name__)
 
@@ -164,6 +165,9 @@ def send_bootstrap(context: SocketContext, room: Room) -> None:
     broadcast.to_own_socket("PLAYBACK_STATE", snapshot.payload(), context.sid)
     broadcast.to_own_socket("PRESENCE", presence_payload(room), context.sid)
     broadcast.to_own_socket("CHAT_HISTORY", {"messages": chat.bootstrap_messages(room)}, context.sid)
+    pending = readiness.pending_for(room.code)
+    if pending is not None:
+        broadcast.to_own_socket("READY_CHECK", pending, context.sid)
 
 
 def presence_payload(room: Room) -> dict:
@@ -227,7 +231,10 @@ def socket_gone(process_id: str, sid: str) -> None:
     already swept) changes nothing, so closing a room writes nothing back.
     """
     removal = realtime.remove_socket(process_id, sid)
-    if removal is None or not removal.was_last_of_user:
+    if removal is None:
+        return
+    readiness.socket_left(removal.room_code, sid)
+    if not removal.was_last_of_user:
         return
     room = find_room(removal.room_code)
     user = db.session.get(User, removal.user_id)
@@ -244,11 +251,10 @@ def start_grace(room: Room) -> None:
         return  # the host came back on another process meanwhile
     if not Room.transition(room.id, RoomState.LIVE, RoomState.GRACE, host_disconnected_at=utcnow()):
         return
-    snapshot = playback.change_playback(room.id, is_playing=False, position=None)
+    snapshot = playback.change_playback(room.id, playback.Change("pause"))
     seconds = float(current_app.config["GRACE_PERIOD_SECONDS"])
     realtime.start_grace(room.code, seconds)
-    playback.remember_snapshot(room.code, snapshot)
-    broadcast.playback_changed(room.code, snapshot)
+    readiness.announce_playback(room.code, snapshot)
     expires_at = datetime.fromtimestamp(time.time() + seconds, UTC).isoformat()
     payload = {"grace_seconds": seconds, "grace_expires_at": expires_at}
     broadcast.host_disconnected(room.code, payload)

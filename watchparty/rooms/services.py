@@ -17,6 +17,7 @@ from watchparty.rooms import broadcast, closing, playback
 from watchparty.rooms.codes import new_code, normalize_code
 from watchparty.rooms.lifecycle import RoomState, is_closed
 from watchparty.rooms.models import Participant, Room
+from watchparty.sync import readiness
 
 CODE_ATTEMPTS = 10
 
@@ -192,9 +193,10 @@ def update_room(code: str, user: User, changes: dict) -> Room:
         setattr(room, name, value)
     db.session.commit()
     if media_changed:
-        snapshot = playback.change_playback(room.id, is_playing=False, position=0.0)
-        playback.remember_snapshot(room.code, snapshot)
-        broadcast.playback_changed(room.code, snapshot)
+        # Speeds other than 1 are for our own player only (R123).
+        rate = None if room.media is None or room.media.get("provider") == "direct" else 1.0
+        snapshot = playback.change_playback(room.id, playback.Change("reset", position=0.0, rate=rate))
+        readiness.announce_playback(room.code, snapshot)
     broadcast.room_updated(room.code, room_payload(room))
     return room
 

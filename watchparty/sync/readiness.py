@@ -72,15 +72,17 @@ def _at_deadline(app, code: str, version: int, timeout: float) -> None:
 
 def complete(code: str, check: dict) -> None:
     """Apply the check's PLAY once (conditional on its version), then announce the end."""
-    snapshot = playback.change_playback(check["room_id"], is_playing=True, position=check["time"],
-                                        rate=check["rate"], lead=lead(code),
-                                        bound_version=check["version"])  # fmt: skip
-    if snapshot is None:
-        return  # another process applied it, or a newer version cancelled it
+    change = playback.Change("play", position=check["time"], rate=check["rate"], lead=lead(code))
+    snapshot = playback.change_playback(check["room_id"], change, bound_version=check["version"])
+    if snapshot is not None:  # else another process applied it, or a newer version cancelled it
+        announce_playback(code, snapshot)
+
+
+def announce_playback(code: str, snapshot) -> None:
+    """Every new playback version goes out here: cached, sent to the room, older check cancelled."""
     playback.remember_snapshot(code, snapshot)
     broadcast.playback_changed(code, snapshot)
-    if realtime.replace_ready_check(code, check["version"], None):
-        broadcast.ready_check(code, DONE)
+    cancel_older(code, snapshot.version)
 
 
 def shrink(code: str) -> None:
@@ -99,7 +101,7 @@ def shrink(code: str) -> None:
 
 
 def cancel_older(code: str, version: int) -> None:
-    """A new playback version cancels a check bound to an older one (R111)."""
+    """A new playback version ends a check bound to an older one: applied, or cancelled (R111)."""
     try:
         check = realtime.ready_check(code)
         stale = check is not None and check["version"] < version
@@ -118,3 +120,22 @@ def pending_for(code: str) -> dict | None:
 def may_pause_for(code: str, user_id: int) -> bool:
     """One user pauses the room by buffering at most once per 30 s (R112)."""
     return realtime.claim_slot(keys.room_buffer_pause(code, user_id), BUFFER_PAUSE_EVERY_SECONDS) == 0.0
+
+
+def start_or_play(code: str, room_id: int, version: int, position: float | None, rate: float | None) -> None:
+    """Begin a check bound to `version`, or, with nobody to wait for, play at once on that version."""
+    if not begin(code, room_id, version, position, rate):
+        complete(code, {"room_id": room_id, "version": version, "time": position, "rate": rate})
+
+
+def pause_for_buffering(code: str, room_id: int) -> None:
+    """Pause everyone for a stalled viewer, then resume through a ready check (R112)."""
+    snapshot = playback.change_playback(room_id, playback.Change("pause"))
+    announce_playback(code, snapshot)
+    start_or_play(code, room_id, snapshot.version, snapshot.position, None)
+
+
+def socket_left(code: str, sid: str) -> None:
+    """Forget a departed socket's readiness and health; the check may no longer wait for it."""
+    realtime.forget_socket_sync(code, sid)
+    shrink(code)
