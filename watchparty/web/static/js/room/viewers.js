@@ -21,10 +21,11 @@ function resyncButton(user, connection) {
 
 function viewerItem(user, page, connection) {
   const item = document.createElement("li");
-  item.textContent = user.display_name;
+  const label = textElement("span", "viewer-label", user.display_name);
   if (user.is_host) {
-    item.append(textElement("span", "host-mark", " (host)"));
+    label.append(textElement("span", "host-mark", " (host)"));
   }
+  item.append(label);
   if (page.isHost && user.id !== page.userId) {
     item.append(" ", resyncButton(user, connection));
   }

@@ -36,6 +36,7 @@ export class DirectPlayer {
     this.destroyed = false;
     this.lastTimeupdate = 0;
     this.ready = null; // what READY last said
+    this.refused = false; // autoplay was refused: wait for start()
     this.readyTimer = null;
     container.replaceChildren(this.element);
     this.follower = createFollower(this.element, {
@@ -75,6 +76,9 @@ export class DirectPlayer {
   }
 
   play() {
+    if (this.refused) {
+      return; // the browser wants a user gesture: "Click to start watching" calls start()
+    }
     let attempt;
     try {
       attempt = this.element.play();
@@ -87,6 +91,7 @@ export class DirectPlayer {
         (error) => {
           // Autoplay refused: the viewer must press a button (a user gesture).
           if (error && error.name === "NotAllowedError" && !this.destroyed) {
+            this.refused = true;
             this.hooks.blocked(true);
           }
         }
@@ -115,6 +120,7 @@ export class DirectPlayer {
   }
 
   start() {
+    this.refused = false;
     this.hooks.blocked(false);
     this.follower.resync();
     this.follower.follow();
