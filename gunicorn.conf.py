@@ -21,6 +21,6 @@ def post_worker_init(worker):
 
 def worker_exit(server, worker):
     """Let this process's sockets go (USER_LEFT, grace) and drop its records."""
-    from watchparty.rooms import presence
+    from watchparty.rooms import liveness
 
-    presence.leave_all_local_sockets(worker.wsgi)
+    liveness.leave_all_local_sockets(worker.wsgi)

@@ -40,7 +40,6 @@ import socket
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -53,7 +52,13 @@ sys.path.insert(0, str(ROOT))
 
 import loadgen  # noqa: E402  (bench/ is on sys.path as the script's directory)
 
-from tests.support import ApiUser, LiveServer, RedisServer, free_port, server_env, wait_until  # noqa: E402
+from tests.support import (  # noqa: E402
+    ApiUser,
+    LiveServer,
+    RedisServer,
+    server_env,
+    start_all,
+)
 
 #: A room with media, as a real watch party has: the host's SEEK also writes its watch progress (R63).
 MEDIA = {"provider": "vidking", "type": "movie", "id": "550"}
@@ -63,33 +68,17 @@ SEEK_BASE = 1000.0
 # processes ---------------------------------------------------------------------------
 
 
-class BareServer:
-    """One bench/bare_server.py process on a free port."""
+@dataclass
+class BareServer(LiveServer):
+    """One bench/bare_server.py process on a free port: Socket.IO on the Redis queue, nothing else."""
 
-    def __init__(self, redis_url: str, log_path: Path):
-        self.redis_url, self.log_path = redis_url, log_path
-        self.port = free_port()
-        self.process: subprocess.Popen | None = None
+    redis_url: str = ""
 
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+    def __post_init__(self):
+        script = str(BENCH / "bare_server.py")
+        self.command = (sys.executable, script, "--port", str(self.port), "--redis", self.redis_url)
 
-    def start(self) -> "BareServer":
-        self._log = open(self.log_path, "ab")  # noqa: SIM115 - closed in stop()
-        args = [
-            sys.executable,
-            str(BENCH / "bare_server.py"),
-            "--port",
-            str(self.port),
-            "--redis",
-            self.redis_url,
-        ]
-        self.process = subprocess.Popen(args, cwd=ROOT, stdout=self._log, stderr=subprocess.STDOUT)
-        wait_until(self._listening, timeout=30, message=f"bare server on port {self.port}")
-        return self
-
-    def _listening(self) -> bool:
+    def _healthy(self) -> bool:
         if self.process.poll() is not None:
             raise RuntimeError(f"bare server exited with {self.process.returncode}; see {self.log_path}")
         try:
@@ -97,18 +86,6 @@ class BareServer:
                 return True
         except OSError:
             return False
-
-    def stop(self) -> None:
-        if self.process and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(timeout=5)
-        if getattr(self, "_log", None):
-            self._log.close()
-            self._log = None
 
 
 class LoadGenerator:
@@ -153,25 +130,7 @@ class LoadGenerator:
 
 def start_pair(factory) -> list:
     """Start two servers at once; stop both if either fails."""
-    servers = [factory(0), factory(1)]
-    errors: list[BaseException] = []
-
-    def start(server):
-        try:
-            server.start()
-        except BaseException as exc:
-            errors.append(exc)
-
-    threads = [threading.Thread(target=start, args=(s,)) for s in servers]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    if errors:
-        for server in servers:
-            server.stop()
-        raise errors[0]
-    return servers
+    return start_all([factory(0), factory(1)])
 
 
 def busy_seconds() -> float:
@@ -393,7 +352,11 @@ def run_size(bench: Bench, env: dict, workdir: Path, population: "Population", s
     args, servers, results = bench.args, {}, {}
     try:
         servers["ours"] = start_pair(lambda i: LiveServer(env, workdir / f"ours-{size}-{i}.log"))
-        servers["bare"] = start_pair(lambda i: BareServer(bench.redis.url, workdir / f"bare-{size}-{i}.log"))
+        servers["bare"] = start_pair(
+            lambda i: BareServer(
+                env=dict(os.environ), log_path=workdir / f"bare-{size}-{i}.log", redis_url=bench.redis.url
+            )
+        )
         for kind in KINDS:
             results[kind] = bench.connect(kind, servers[kind], host_auth, viewer_auths)
         # Warm-up SEEKs, not counted: the first ones pay for imports, statement compilation, first inserts.

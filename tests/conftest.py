@@ -4,7 +4,6 @@ import os
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from pathlib import Path
 
 import pytest
 
@@ -15,6 +14,7 @@ from tests.support import (
     LiveServer,
     RedisServer,
     RoomSocket,
+    ServerFleet,
     server_env,
 )
 from watchparty import create_app
@@ -111,21 +111,37 @@ def postgres_database(admin_url: str) -> Iterator[str]:
 
 
 @pytest.fixture
-def start_server(tmp_path, database_url) -> Iterator[Callable[..., LiveServer]]:
-    """Start `python wsgi.py` processes sharing one database; all stopped after the test."""
-    servers: list[LiveServer] = []
+def fleet(tmp_path, database_url) -> Iterator[ServerFleet]:
+    """Server processes sharing this test's database: fleet.pair(redis_url, **settings) and the like.
 
-    def start(redis_url: str | None = None, command: tuple | None = None, **settings) -> LiveServer:
-        env = server_env(database_url, redis_url, **settings)
-        server = LiveServer(env=env, log_path=Path(tmp_path) / f"server-{len(servers)}.log")
-        if command:
-            server.command = command
-        servers.append(server)
-        return server.start()
+    Every process it starts is stopped after the test.
+    """
+    servers = ServerFleet(tmp_path, database_url)
+    yield servers
+    servers.stop()
 
-    yield start
-    for server in servers:
-        server.stop()
+
+@pytest.fixture(scope="module")
+def module_fleet(tmp_path_factory) -> Iterator[ServerFleet]:
+    """Like fleet, on one SQLite file, for a module whose tests share long-running processes."""
+    workdir = tmp_path_factory.mktemp("fleet")
+    servers = ServerFleet(workdir, f"sqlite:///{workdir / 'shared.sqlite3'}")
+    yield servers
+    servers.stop()
+
+
+@pytest.fixture(scope="module")
+def live_redis_url(redis_server) -> str:
+    """The session's redis-server, not flushed: the module's servers keep running across tests."""
+    if not redis_server.answers():
+        redis_server.start()
+    return redis_server.url
+
+
+@pytest.fixture(scope="module")
+def module_pair(module_fleet, live_redis_url) -> list[LiveServer]:
+    """Two server processes with default settings and Redis, shared by a module's tests."""
+    return module_fleet.pair(live_redis_url)
 
 
 @pytest.fixture(scope="module")

@@ -1,6 +1,8 @@
 """Real processes for tests: redis-server and `python wsgi.py` on free ports."""
 
+import inspect
 import os
+import re
 import shutil
 import signal
 import socket
@@ -8,15 +10,21 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlencode
 
+import redis
 import requests
+import sqlalchemy
 
 ROOT = Path(__file__).resolve().parent.parent
 TEST_SECRET_KEY = "test-secret-key-not-for-production"
 TEST_JWT_SECRET_KEY = "test-jwt-secret-key-not-for-production-000"
+# How long a test waits for something that must NOT happen (an event, a write-back).
+QUIET_SECONDS = 0.5
 
 
 def free_port() -> int:
@@ -36,6 +44,35 @@ def wait_until(predicate, timeout: float = 10.0, interval: float = 0.05, message
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out after {timeout}s waiting for {message}")
         time.sleep(interval)
+
+
+def wait_out(seconds: float) -> None:
+    """Let a server-side timer (a token lifetime, a TTL) run out: the lapse is the behaviour under test."""
+    time.sleep(seconds)
+
+
+def assert_stays(predicate: Callable[[], bool], seconds: float = QUIET_SECONDS, message: str = "") -> None:
+    """Assert predicate holds at every poll for a whole quiet window (nothing undoes it meanwhile)."""
+    deadline = time.monotonic() + seconds
+    while True:
+        assert predicate(), message or "condition stopped holding during the quiet window"
+        if time.monotonic() > deadline:
+            return
+        time.sleep(0.05)
+
+
+def assert_nothing_arrives(
+    *sockets: "RoomSocket", seconds: float = QUIET_SECONDS, names: Iterable = ()
+) -> None:
+    """Assert that no socket receives any event (or any of `names`) during one quiet window."""
+    watched = set(names)
+    seen = [len(sock.names()) for sock in sockets]
+
+    def arrived() -> list:
+        new = [(sock.base_url, n) for sock, k in zip(sockets, seen, strict=True) for n in sock.names()[k:]]
+        return [item for item in new if not watched or item[1] in watched]
+
+    assert_stays(lambda: not arrived(), seconds, message=f"arrived during the quiet window: {arrived()}")
 
 
 class RedisServer:
@@ -100,7 +137,7 @@ class LiveServer:
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
-    def start(self, timeout: float = 30.0) -> "LiveServer":
+    def start(self, timeout: float = 60.0) -> "LiveServer":
         env = {**self.env, "HOST": "127.0.0.1", "PORT": str(self.port)}
         self._log = open(self.log_path, "ab")  # noqa: SIM115 - closed in stop()
         self.process = subprocess.Popen(
@@ -164,6 +201,46 @@ def server_env(database_url: str, redis_url: str | None = None, **settings) -> d
     for name, value in settings.items():
         env[f"WATCHPARTY_{name}"] = str(value)
     return env
+
+
+def start_all(servers: list) -> list:
+    """Start servers (anything with start() and stop()) at once; stop them all if one fails."""
+    try:
+        with ThreadPoolExecutor(len(servers)) as pool:
+            list(pool.map(lambda server: server.start(), servers))
+    except BaseException:
+        for server in servers:
+            server.stop()
+        raise
+    return servers
+
+
+class ServerFleet:
+    """`python wsgi.py` processes sharing one database (and a Redis if given); stop() ends them all."""
+
+    def __init__(self, workdir: Path, database_url: str):
+        self.workdir, self.database_url = workdir, database_url
+        self.servers: list[LiveServer] = []
+
+    def start_many(self, count: int, redis_url: str | None, command: tuple | None = None, **settings) -> list:
+        """Start `count` processes at once with these settings (WATCHPARTY_<NAME>=value)."""
+        env = server_env(self.database_url, redis_url, **settings)
+        logs = [self.workdir / f"server-{len(self.servers) + i}.log" for i in range(count)]
+        new = [LiveServer(env=env, log_path=log, command=command or LiveServer.command) for log in logs]
+        self.servers.extend(new)
+        return start_all(new)
+
+    def start(self, redis_url: str | None, command: tuple | None = None, **settings) -> "LiveServer":
+        """Start one process."""
+        return self.start_many(1, redis_url, command, **settings)[0]
+
+    def pair(self, redis_url: str | None, **settings) -> list:
+        """Start two processes at once: the setup of every cross-process test."""
+        return self.start_many(2, redis_url, **settings)
+
+    def stop(self) -> None:
+        for server in self.servers:
+            server.stop()
 
 
 class ApiUser:
@@ -305,3 +382,128 @@ def join(user: ApiUser, code: str) -> None:
     """Join the room as user (R22)."""
     response = user.post(f"/api/rooms/{code}/join/")
     assert response.status_code == 200, response.text
+
+
+def hosted_room(base_url: str, **fields) -> tuple[ApiUser, str]:
+    """A new user and the room they created."""
+    host = ApiUser(base_url).register()
+    return host, create_room(host, **fields)
+
+
+def joined_user(base_url: str, code: str) -> ApiUser:
+    """A newly registered user who joined the room."""
+    user = ApiUser(base_url).register()
+    join(user, code)
+    return user
+
+
+def connected(open_socket, base_url: str, user: ApiUser, code: str) -> RoomSocket:
+    """A socket of user's in the room, once its whole bootstrap arrived (CHAT_HISTORY comes last, R32)."""
+    sock = open_socket(base_url, user.token(), code)
+    sock.wait_for("CHAT_HISTORY")
+    return sock
+
+
+@dataclass
+class ConnectedRoom:
+    """A room, its host and one viewer, each with a bootstrapped socket; unpacks in that order."""
+
+    code: str
+    host: ApiUser
+    viewer: ApiUser
+    host_sock: RoomSocket
+    viewer_sock: RoomSocket
+
+    def __iter__(self):
+        return iter((self.code, self.host, self.viewer, self.host_sock, self.viewer_sock))
+
+
+def connected_room(
+    open_socket, host_server, viewer_server, host: ApiUser | None = None, **fields
+) -> ConnectedRoom:
+    """A new room with its host's socket on host_server and a new viewer's on viewer_server.
+
+    The host is a new user unless given. Returns once both sockets are bootstrapped and the
+    host heard USER_JOINED for the viewer.
+    """
+    host, code = (host, create_room(host, **fields)) if host else hosted_room(host_server.url, **fields)
+    viewer = joined_user(viewer_server.url, code)
+    host_sock = connected(open_socket, host_server.url, host, code)
+    viewer_sock = connected(open_socket, viewer_server.url, viewer, code)
+    host_sock.wait_for("USER_JOINED", lambda p: p["user"]["id"] == viewer.user["id"])
+    return ConnectedRoom(code, host, viewer, host_sock, viewer_sock)
+
+
+def stored_value(database_url: str, sql: str, **params):
+    """The first column of the first row of a query, read straight from the database (any backend)."""
+    engine = sqlalchemy.create_engine(database_url, poolclass=sqlalchemy.pool.NullPool)
+    try:
+        with engine.connect() as connection:
+            row = connection.execute(sqlalchemy.text(sql), params).fetchone()
+    finally:
+        engine.dispose()
+    assert row is not None, f"no row for {sql} {params}"
+    return row[0]
+
+
+def stored_column(database_url: str, code: str, column: str):
+    """One column of the room's row, read straight from the database."""
+    return stored_value(database_url, f"SELECT {column} FROM rooms WHERE code = :code", code=code)
+
+
+# Redis keys -------------------------------------------------------------------------------------------
+
+
+def known_key_patterns() -> list[re.Pattern]:
+    """One pattern per key that watchparty/realtime/keys.py names (its *_prefix helpers are not keys)."""
+    from watchparty.realtime import keys
+
+    slot = "\x00"
+    patterns = []
+    for name, value in vars(keys).items():
+        if isinstance(value, str) and name.isupper():
+            patterns.append(prefix_pattern(value) if name.endswith("_PREFIX") else re.escape(value))
+        elif inspect.isfunction(value) and value.__module__ == keys.__name__ and not name.endswith("_prefix"):
+            template = value(*[slot] * len(inspect.signature(value).parameters))
+            patterns.append(re.escape(template).replace(re.escape(slot), "[^:]+"))
+    return [re.compile(pattern) for pattern in patterns]
+
+
+def prefix_pattern(prefix: str) -> str:
+    """Keys with `prefix` as a whole segment: a library may put its own namespace first (LIMITS:LIMITER/…)."""
+    return "(?:.*[:/])?" + re.escape(prefix) + "[:/].*"
+
+
+def unknown_keys(redis_url: str) -> list[str]:
+    """Every key in Redis that no name of keys.py accounts for."""
+    patterns = known_key_patterns()
+    client = redis.Redis.from_url(redis_url, decode_responses=True)
+    try:
+        return [key for key in client.scan_iter("*") if not any(p.fullmatch(key) for p in patterns)]
+    finally:
+        client.close()
+
+
+def keys_naming(redis_url: str, code: str) -> list[str]:
+    """Every Redis key whose name contains the code, and every process-table entry that does."""
+    client = redis.Redis.from_url(redis_url, decode_responses=True)
+    try:
+        found = [key for key in client.scan_iter("*") if code in key]
+        for table in client.scan_iter("proc:*:sockets"):
+            found += [
+                f"{table}[{sid}]={entry}" for sid, entry in client.hgetall(table).items() if code in entry
+            ]
+        return found
+    finally:
+        client.close()
+
+
+def assert_redis_clean(redis_url: str, *closed_codes: str, seconds: float = QUIET_SECONDS) -> None:
+    """For a quiet window: Redis holds only keys that keys.py names, and nothing of the closed rooms."""
+
+    def problems() -> list[str]:
+        return unknown_keys(redis_url) + [
+            key for code in closed_codes for key in keys_naming(redis_url, code)
+        ]
+
+    assert_stays(lambda: not problems(), seconds, message=f"unexpected Redis keys: {problems()}")

@@ -178,9 +178,8 @@ def test_session_cookie_is_httponly_and_samesite_lax(make_user):
     assert "HttpOnly" in cookie and "SameSite=Lax" in cookie
 
 
-def test_login_limit_holds_across_two_processes(start_server, redis_url):
-    first = start_server(redis_url, LOGIN_RATE_LIMIT='"3 per minute"')
-    second = start_server(redis_url, LOGIN_RATE_LIMIT='"3 per minute"')
+def test_login_limit_holds_across_two_processes(fleet, redis_url):
+    first, second = fleet.pair(redis_url, LOGIN_RATE_LIMIT='"3 per minute"')
     ApiUser(first.url).register(email="frank@example.com", password="right password")
     attacker_one, attacker_two = ApiUser(first.url), ApiUser(second.url)
     wrong = {"email": "frank@example.com", "password": "wrong password"}
@@ -202,10 +201,10 @@ def test_health_reports_redis(live_server):
     assert body == {"status": "ok", "database": True, "realtime": True, "realtime_backend": "redis"}
 
 
-def test_login_answers_quickly_with_redis_down(start_server, own_redis):
+def test_login_answers_quickly_with_redis_down(fleet, own_redis):
     import time
 
-    server = start_server(own_redis.url)
+    server = fleet.start(own_redis.url)
     user = ApiUser(server.url).register(email="gus@example.com", password="right password")
     user.post("/api/auth/logout/")
     own_redis.stop()

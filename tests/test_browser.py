@@ -233,10 +233,10 @@ def save_screenshot(page, name: str) -> Path:
 # tests -------------------------------------------------------------------------------------
 
 
-def test_host_and_viewer_watch_chat_and_close_a_room(start_server, redis_url, clip_url, launch):
+def test_host_and_viewer_watch_chat_and_close_a_room(fleet, redis_url, clip_url, launch):
     from playwright.sync_api import expect
 
-    host_server, viewer_server = start_server(redis_url), start_server(redis_url)
+    host_server, viewer_server = fleet.pair(redis_url)
     browser = launch()
     host, viewer = Visitor(browser), Visitor(browser)
     page = host.page
@@ -385,12 +385,10 @@ def test_host_and_viewer_watch_chat_and_close_a_room(start_server, redis_url, cl
         assert visitor.dialogs == []
 
 
-def test_a_viewer_without_autoplay_gets_a_start_button(
-    start_server, redis_url, clip_url, launch, open_socket
-):
+def test_a_viewer_without_autoplay_gets_a_start_button(fleet, redis_url, clip_url, launch, open_socket):
     from playwright.sync_api import expect
 
-    server = start_server(redis_url)
+    server = fleet.start(redis_url)
     host = ApiUser(server.url).register(display_name="Hana Host")
     media = {"provider": "direct", "type": "movie", "url": clip_url}
     created = host.post("/api/rooms/", json={"title": "Autoplay", "media": media})
@@ -423,11 +421,11 @@ def test_a_viewer_without_autoplay_gets_a_start_button(
 
 
 def test_a_viewer_whose_server_restarts_reconnects_to_a_fresh_snapshot(
-    start_server, redis_url, clip_url, launch, open_socket
+    fleet, redis_url, clip_url, launch, open_socket
 ):
     from playwright.sync_api import expect
 
-    host_server, viewer_server = start_server(redis_url), start_server(redis_url)
+    host_server, viewer_server = fleet.pair(redis_url)
     host = ApiUser(host_server.url).register(display_name="Hana Host")
     media = {"provider": "direct", "type": "movie", "url": clip_url}
     code = host.post("/api/rooms/", json={"title": "Restart", "media": media}).json()["room"]["code"]
@@ -453,12 +451,10 @@ def test_a_viewer_whose_server_restarts_reconnects_to_a_fresh_snapshot(
     assert viewer.offsite == [] and viewer.dialogs == []
 
 
-def test_a_vidking_room_embeds_the_vidking_player_only_and_a_room_may_have_no_video(
-    start_server, redis_url, launch
-):
+def test_a_vidking_room_embeds_the_vidking_player_only_and_a_room_may_have_no_video(fleet, redis_url, launch):
     from playwright.sync_api import expect
 
-    server = start_server(redis_url)
+    server = fleet.start(redis_url)
     visitor = Visitor(launch())
     page = visitor.page
     register(page, server.url, "Hana Host", "hana@example.com")

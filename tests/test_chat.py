@@ -5,21 +5,33 @@ Redis; python-socketio clients sit on both, and one test drives the
 Socket.IO JavaScript client (tests/node) from Node.
 """
 
-import contextlib
 import json
 import shutil
-import sqlite3
 import subprocess
-import time
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
-from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
 import redis
 
-from tests.support import ROOT, ApiUser, LiveServer, RoomSocket, create_room, join, server_env, wait_until
+from tests.support import (
+    ROOT,
+    ApiUser,
+    ConnectedRoom,
+    LiveServer,
+    RoomSocket,
+    assert_nothing_arrives,
+    assert_redis_clean,
+    assert_stays,
+    connected,
+    connected_room,
+    create_room,
+    join,
+    stored_value,
+    wait_until,
+)
+from watchparty.realtime import keys
 
 NODE_DIR = ROOT / "tests" / "node"
 CHAT_DISABLED = {"code": "chat_disabled", "message": "Chat is disabled in this room"}
@@ -29,57 +41,23 @@ XSS = "<img src=x onerror=alert(1)>"
 # servers ------------------------------------------------------------------------------------------
 
 
-def start_servers(workdir: Path, redis_url: str, count: int = 2, **settings) -> list[LiveServer]:
-    """Start `count` server processes at once on one new SQLite file and the given Redis."""
-    env = server_env(f"sqlite:///{workdir / 'chat.sqlite3'}", redis_url, **settings)
-    servers = [LiveServer(env=env, log_path=workdir / f"server-{i}.log") for i in range(count)]
-    try:
-        with ThreadPoolExecutor(count) as pool:
-            list(pool.map(LiveServer.start, servers))
-    except BaseException:
-        for server in servers:
-            server.stop()
-        raise
-    return servers
-
-
 @pytest.fixture(scope="module")
-def live_redis_url(redis_server) -> str:
-    """The session's redis-server, not flushed: the module's servers keep running across tests."""
-    if not redis_server.answers():
-        redis_server.start()
-    return redis_server.url
-
-
-@pytest.fixture(scope="module")
-def pair(tmp_path_factory, live_redis_url):
+def pair(module_fleet, live_redis_url):
     """Two server processes with the default chat settings, shared by this module's tests."""
-    workdir = tmp_path_factory.mktemp("chat-pair")
-    servers = start_servers(workdir, live_redis_url)
-    yield SimpleNamespace(a=servers[0], b=servers[1], database=workdir / "chat.sqlite3")
-    for server in servers:
-        server.stop()
+    a, b = module_fleet.pair(live_redis_url)
+    return SimpleNamespace(a=a, b=b, redis_url=live_redis_url)
 
 
 # helpers ------------------------------------------------------------------------------------------
 
 
 def connect(open_socket, server: LiveServer, user: ApiUser, code: str) -> RoomSocket:
-    sock = open_socket(server.url, user.token(), code)
-    sock.wait_for("CHAT_HISTORY")
-    return sock
+    return connected(open_socket, server.url, user, code)
 
 
-def chat_room(pair, open_socket, **fields) -> SimpleNamespace:
+def chat_room(pair, open_socket, **fields) -> ConnectedRoom:
     """A room with its host connected to process a and a viewer connected to process b."""
-    host = ApiUser(pair.a.url).register()
-    viewer = ApiUser(pair.b.url).register()
-    code = create_room(host, **fields)
-    join(viewer, code)
-    host_sock = connect(open_socket, pair.a, host, code)
-    viewer_sock = connect(open_socket, pair.b, viewer, code)
-    host_sock.wait_for("USER_JOINED", lambda p: p["user"]["id"] == viewer.user["id"])
-    return SimpleNamespace(code=code, host=host, viewer=viewer, host_sock=host_sock, viewer_sock=viewer_sock)
+    return connected_room(open_socket, pair.a, pair.b, **fields)
 
 
 def chats(sock: RoomSocket) -> list[str]:
@@ -115,11 +93,6 @@ def send_and_refuse(sender: RoomSocket, text, code: str) -> dict:
     return payload
 
 
-def settle() -> None:
-    """Give events that should not come a moment to arrive anyway."""
-    time.sleep(0.4)
-
-
 def messages(user: ApiUser, code: str, query: str = "") -> list[dict]:
     response = user.get(f"/api/rooms/{code}/messages/{query}")
     assert response.status_code == 200, response.text
@@ -127,10 +100,14 @@ def messages(user: ApiUser, code: str, query: str = "") -> list[dict]:
     return response.json()["messages"]
 
 
-def stored_message_count(database: Path, code: str) -> int:
-    with contextlib.closing(sqlite3.connect(f"file:{database}?mode=ro", uri=True, timeout=10)) as conn:
-        query = "SELECT COUNT(*) FROM chat_messages JOIN rooms ON rooms.id = room_id WHERE rooms.code = ?"
-        return conn.execute(query, (code,)).fetchone()[0]
+def stored_message_count(database_url: str, code: str) -> int:
+    query = "SELECT COUNT(*) FROM chat_messages JOIN rooms ON rooms.id = room_id WHERE rooms.code = :code"
+    return stored_value(database_url, query, code=code)
+
+
+def wait_for_chats(count: int, *socks: RoomSocket) -> None:
+    """Wait until every socket has received `count` CHAT broadcasts."""
+    wait_until(lambda: all(len(chats(sock)) >= count for sock in socks), message=f"{count} chats each")
 
 
 def assert_chat_message(payload: dict, author: ApiUser, text: str) -> None:
@@ -156,7 +133,7 @@ def test_chat_reaches_the_whole_room_on_both_processes(pair, open_socket):
     assert_chat_message(reply, room.host, "hello from a")
     assert reply["id"] > payload["id"]
 
-    settle()
+    assert_nothing_arrives(room.host_sock, room.viewer_sock, tab)
     for sock in (room.host_sock, room.viewer_sock, tab):
         assert chats(sock) == ["hi", "hello from a"]
         assert sock.received("ERROR") == []
@@ -189,11 +166,11 @@ def test_empty_and_malformed_chat_is_ignored_silently(pair, open_socket):
     room = chat_room(pair, open_socket)
     for garbage in GARBAGE:
         room.viewer_sock.emit("CHAT", garbage)
-    settle()
+    assert_nothing_arrives(room.host_sock, room.viewer_sock)
     # Good messages afterwards arrive alone; the ignored ones never counted toward the rate (R53).
     for i in range(5):
         send_and_see(room.viewer_sock, f"after garbage {i}", f"after garbage {i}", room.host_sock)
-    settle()
+    assert_nothing_arrives(room.host_sock, room.viewer_sock)
     for sock in (room.host_sock, room.viewer_sock):
         assert chats(sock) == [f"after garbage {i}" for i in range(5)]
         assert sock.received("ERROR") == []
@@ -229,7 +206,7 @@ def test_length_limit_counts_characters_after_trimming(pair, open_socket):
     send_and_see(sender, "short 1", "short 1", other)
     send_and_see(sender, "short 2", "short 2", other)
 
-    settle()
+    assert_nothing_arrives(sender, other)
     assert errors(sender) == ["chat_too_long", "chat_too_long"]
     assert other.received("ERROR") == []
     assert sender.connected and other.connected
@@ -246,7 +223,7 @@ def test_chat_disabled_at_creation_and_toggled_mid_session(pair, open_socket):
     assert send_and_refuse(room.viewer_sock, "x" * 5000, "chat_disabled") == CHAT_DISABLED
     for i in range(4):
         send_and_refuse(room.viewer_sock, f"still disabled {i}", "chat_disabled")
-    settle()
+    assert_nothing_arrives(room.host_sock, room.viewer_sock)
     assert room.host_sock.received("CHAT") == room.viewer_sock.received("CHAT") == []
     assert errors(room.host_sock) == ["chat_disabled"]
     assert messages(room.host, room.code) == []
@@ -268,7 +245,7 @@ def test_chat_disabled_at_creation_and_toggled_mid_session(pair, open_socket):
         message="chat enabled again",
     )
     send_and_see(room.host_sock, "back on", "back on", room.viewer_sock)
-    settle()
+    assert_nothing_arrives(room.host_sock, room.viewer_sock)
     assert errors(room.viewer_sock) == ["chat_disabled"] * 6
     assert errors(room.host_sock) == ["chat_disabled", "chat_disabled"]
     assert room.viewer_sock.connected and room.host_sock.connected
@@ -288,7 +265,7 @@ def test_rate_limit_holds_across_processes_and_comes_before_duplicates(pair, ope
     send_and_refuse(tabs[5 % 2], "message 5", "chat_rate_limited")
     # A duplicate that is also over the rate is refused for the rate (R56).
     send_and_refuse(tab_a, "MESSAGE  0", "chat_rate_limited")
-    settle()
+    assert_nothing_arrives(observer, tab_a, tab_b)
     assert chats(observer) == [f"message {i}" for i in range(5)]
     assert errors(tab_b) == ["chat_rate_limited"]
     assert errors(tab_a) == ["chat_rate_limited"]
@@ -299,7 +276,10 @@ def test_rate_limit_holds_across_processes_and_comes_before_duplicates(pair, ope
     send_and_see(observer, "host is fine", "host is fine", tab_a)
 
     # After the window a new message passes; a recent text is still a duplicate (10 s window).
-    time.sleep(3.2)
+    rate_key = keys.chat_rate(room.code, room.viewer.user["id"])
+    client = redis.Redis.from_url(pair.redis_url)
+    wait_until(lambda: not client.exists(rate_key), message="the 3 s rate window to end (its key's TTL)")
+    client.close()
     send_and_refuse(tab_b, " Message 1 ", "chat_duplicate")
     send_and_see(tab_b, "a new window", "a new window", observer)
 
@@ -314,9 +294,9 @@ def test_duplicates_are_compared_after_trimming_folding_case_and_white_space(pai
     send_and_refuse(other_tab, "HELLO\tWORLD", "chat_duplicate")  # same user, other process
     send_and_see(sender, "Hello World!", "Hello World!", other)
     # The same text from another user is not a duplicate.
-    send_and_see(other, "hello world", "hello world", sender)
+    send_and_see(other, "hello world", "hello world", sender, other_tab)
 
-    settle()
+    assert_nothing_arrives(sender, other, other_tab)
     assert chats(other) == ["Hello  World", "Hello World!", "hello world"]
     assert errors(sender) == ["chat_duplicate"]
     assert errors(other_tab) == ["chat_duplicate"]
@@ -337,7 +317,7 @@ def test_refused_duplicates_still_count_toward_the_rate(pair, open_socket):
         send_and_refuse(sender, "again", "chat_duplicate")
     # Five counted (R53: refused or not); the sixth is over the rate.
     send_and_refuse(sender, "something new", "chat_rate_limited")
-    settle()
+    assert_nothing_arrives(sender, other)
     assert chats(other) == ["again"]
 
 
@@ -354,7 +334,8 @@ def test_a_burst_from_two_processes_is_counted_atomically(pair, open_socket):
         lambda: len(chats(observer)) + len(tab_a.received("ERROR")) + len(tab_b.received("ERROR")) >= 10,
         message="ten outcomes",
     )
-    settle()
+    wait_for_chats(len(chats(observer)), tab_a, tab_b)
+    assert_nothing_arrives(observer, tab_a, tab_b)
     assert len(chats(observer)) == 5, chats(observer)
     assert sorted(errors(tab_a) + errors(tab_b)) == ["chat_rate_limited"] * 5
 
@@ -369,7 +350,8 @@ def test_the_same_text_from_two_processes_at_once_passes_once(pair, open_socket)
         lambda: len(chats(room.host_sock)) + len(tab_a.received("ERROR")) + len(tab_b.received("ERROR")) >= 2,
         message="two outcomes",
     )
-    settle()
+    wait_for_chats(len(chats(room.host_sock)), tab_a, tab_b)
+    assert_nothing_arrives(room.host_sock, tab_a, tab_b)
     assert chats(room.host_sock) == ["at once"]
     assert errors(tab_a) + errors(tab_b) == ["chat_duplicate"]
 
@@ -378,7 +360,7 @@ def test_text_the_database_cannot_store_does_not_break_the_socket(pair, open_soc
     room = chat_room(pair, open_socket)
     room.viewer_sock.emit("CHAT", {"message": "lone \ud800 surrogate"})
     room.viewer_sock.emit("CHAT", {"message": "nul \x00 byte"})
-    settle()
+    assert_stays(lambda: room.viewer_sock.connected and room.host_sock.connected, message="a socket dropped")
     send_and_see(room.viewer_sock, "still fine", "still fine", room.host_sock)
     assert room.viewer_sock.connected
     assert room.host.get(f"/api/rooms/{room.code}/messages/").status_code == 200
@@ -387,46 +369,41 @@ def test_text_the_database_cannot_store_does_not_break_the_socket(pair, open_soc
 # history (R26, R32, R55) ------------------------------------------------------------------------------
 
 
-def test_history_is_capped_and_served_newest_oldest_first(tmp_path, live_redis_url, open_socket):
+def test_history_is_capped_and_served_newest_oldest_first(fleet, database_url, live_redis_url, open_socket):
     settings = {"CHAT_HISTORY_LIMIT": 5, "CHAT_BOOTSTRAP_COUNT": 3, "CHAT_RATE_LIMIT_COUNT": 100}
-    a, b = start_servers(tmp_path, live_redis_url, **settings)
-    try:
-        servers = SimpleNamespace(a=a, b=b)
-        room = chat_room(servers, open_socket)
-        sent = []
-        for i in range(8):
-            sender = (room.host_sock, room.viewer_sock)[i % 2]
-            sent.append(
-                send_and_see(sender, f"message {i}", f"message {i}", room.host_sock, room.viewer_sock)
-            )
+    a, b = fleet.pair(live_redis_url, **settings)
+    servers = SimpleNamespace(a=a, b=b)
+    room = chat_room(servers, open_socket)
+    sent = []
+    for i in range(8):
+        sender = (room.host_sock, room.viewer_sock)[i % 2]
+        sent.append(send_and_see(sender, f"message {i}", f"message {i}", room.host_sock, room.viewer_sock))
 
-        late = connect(open_socket, b, room.viewer, room.code)
-        assert late.received("CHAT_HISTORY") == [{"messages": sent[-3:]}]
-        assert messages(room.viewer, room.code) == sent[-5:]
-        assert messages(room.host, room.code, "?limit=2") == sent[-2:]
-        assert messages(room.host, room.code, "?limit=5") == sent[-5:]
-        assert messages(room.host, room.code, "?limit=1") == sent[-1:]
-        for bad in ("6", "0", "-1", "abc", "2.5"):
-            response = room.host.get(f"/api/rooms/{room.code}/messages/?limit={bad}")
-            assert response.status_code == 400, (bad, response.text)
-            assert response.json()["error"]["code"] == "validation_error"
-        stranger = ApiUser(a.url).register()
-        response = stranger.get(f"/api/rooms/{room.code}/messages/")
-        assert response.status_code == 403, response.text
-        assert response.json()["error"]["code"] == "forbidden"
-        assert ApiUser(a.url).get(f"/api/rooms/{room.code}/messages/").status_code == 401
-        assert room.host.get("/api/rooms/ZZZZZZZZ/messages/").status_code == 404
+    late = connect(open_socket, b, room.viewer, room.code)
+    assert late.received("CHAT_HISTORY") == [{"messages": sent[-3:]}]
+    assert messages(room.viewer, room.code) == sent[-5:]
+    assert messages(room.host, room.code, "?limit=2") == sent[-2:]
+    assert messages(room.host, room.code, "?limit=5") == sent[-5:]
+    assert messages(room.host, room.code, "?limit=1") == sent[-1:]
+    for bad in ("6", "0", "-1", "abc", "2.5"):
+        response = room.host.get(f"/api/rooms/{room.code}/messages/?limit={bad}")
+        assert response.status_code == 400, (bad, response.text)
+        assert response.json()["error"]["code"] == "validation_error"
+    stranger = ApiUser(a.url).register()
+    response = stranger.get(f"/api/rooms/{room.code}/messages/")
+    assert response.status_code == 403, response.text
+    assert response.json()["error"]["code"] == "forbidden"
+    assert ApiUser(a.url).get(f"/api/rooms/{room.code}/messages/").status_code == 401
+    assert room.host.get("/api/rooms/ZZZZZZZZ/messages/").status_code == 404
 
-        # Older messages are gone from the database and from Redis too (R55).
-        assert stored_message_count(tmp_path / "chat.sqlite3", room.code) == 5
-        client = redis.Redis.from_url(live_redis_url, decode_responses=True)
-        try:
-            assert client.llen(f"room:{room.code}:chat") <= 5
-        finally:
-            client.close()
-    finally:
-        for server in (a, b):
-            server.stop()
+    # Older messages are gone from the database (R55); Redis never held any: only keys.py's keys.
+    assert stored_message_count(database_url, room.code) == 5
+    assert_redis_clean(live_redis_url, seconds=0)
+    # After the room's whole life, nothing of it is left in Redis (R24).
+    assert room.host.delete(f"/api/rooms/{room.code}/").status_code == 204
+    for sock in (room.host_sock, room.viewer_sock, late):
+        sock.wait_for("ROOM_CLOSED")
+    assert_redis_clean(live_redis_url, room.code)
 
 
 # markup stays text (R93) --------------------------------------------------------------------------------

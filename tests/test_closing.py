@@ -16,46 +16,31 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 import redis
 import socketio
-import sqlalchemy
 
-from tests.support import ROOT, ApiUser, LiveServer, RoomSocket, create_room, join, server_env, wait_until
+from tests.support import (
+    ROOT,
+    ApiUser,
+    RoomSocket,
+    assert_nothing_arrives,
+    assert_redis_clean,
+    assert_stays,
+    connected_room,
+    create_room,
+    join,
+    joined_user,
+    keys_naming,
+    server_env,
+    stored_column,
+    wait_out,
+    wait_until,
+)
+from watchparty.realtime import keys
 
 NOT_AFTER_CLOSE = {"USER_LEFT", "HOST_DISCONNECTED"}
 CLI_LINE = re.compile(r"^(expired|would expire) (\d+)$")
 
 
-@pytest.fixture
-def start_pair(tmp_path, database_url):
-    """Start two `python wsgi.py` processes at once (sharing the database and Redis); stopped after."""
-    servers: list[LiveServer] = []
-
-    def start(redis_url: str | None, **settings) -> list[LiveServer]:
-        env = server_env(database_url, redis_url, **settings)
-        pair = [LiveServer(env=env, log_path=tmp_path / f"pair-{len(servers) + i}.log") for i in range(2)]
-        servers.extend(pair)
-        with ThreadPoolExecutor(2) as pool:
-            list(pool.map(LiveServer.start, pair))
-        return pair
-
-    yield start
-    for server in servers:
-        server.stop()
-
-
 # helpers ------------------------------------------------------------------------------------------
-
-
-def stored_column(database_url: str, code: str, column: str):
-    """One column of the room's row, read straight from the database (SQLite or PostgreSQL)."""
-    engine = sqlalchemy.create_engine(database_url, poolclass=sqlalchemy.pool.NullPool)
-    try:
-        with engine.connect() as connection:
-            query = sqlalchemy.text(f"SELECT {column} FROM rooms WHERE code = :code")
-            row = connection.execute(query, {"code": code}).fetchone()
-    finally:
-        engine.dispose()
-    assert row is not None, f"no room {code} in the database"
-    return row[0]
 
 
 def stored_state(database_url: str, code: str) -> str:
@@ -71,24 +56,10 @@ def redis_client(redis_url: str) -> redis.Redis:
     return redis.Redis.from_url(redis_url, decode_responses=True)
 
 
-def keys_naming(redis_url: str, code: str) -> list[str]:
-    """Every Redis key whose name contains the code, and every process-table entry that does."""
-    client = redis_client(redis_url)
-    try:
-        found = [key for key in client.scan_iter("*") if code in key]
-        for table in client.scan_iter("proc:*:sockets"):
-            found += [
-                f"{table}[{sid}]={entry}" for sid, entry in client.hgetall(table).items() if code in entry
-            ]
-        return found
-    finally:
-        client.close()
-
-
 def grace_key_exists(redis_url: str, code: str) -> bool:
     client = redis_client(redis_url)
     try:
-        return client.exists(f"room:{code}:grace") == 1
+        return client.exists(keys.room_grace(code)) == 1
     finally:
         client.close()
 
@@ -146,9 +117,9 @@ def host_leaves(host_socket: RoomSocket, witness: RoomSocket | None, database_ur
 
 
 def test_delete_closes_every_socket_on_both_processes_and_leaves_no_trace(
-    start_pair, redis_url, database_url, open_socket
+    fleet, redis_url, database_url, open_socket
 ):
-    a, b = start_pair(redis_url)
+    a, b = fleet.pair(redis_url)
     host = ApiUser(b.url).register()
     code = create_room(host, title="to be deleted")
     viewer_a = ApiUser(a.url).register()
@@ -170,10 +141,8 @@ def test_delete_closes_every_socket_on_both_processes_and_leaves_no_trace(
 
     for sock in sockets:
         assert_closed(sock, "deleted")
-    time.sleep(1.0)  # any write-back from the disconnects would land by now
-    for sock in sockets:
-        assert not NOT_AFTER_CLOSE & set(sock.names()[sock.names().index("ROOM_CLOSED") :])
-    assert keys_naming(redis_url, code) == []
+    assert_nothing_arrives(*sockets)
+    assert_redis_clean(redis_url, code)  # no write-back from the disconnects
     assert stored_state(database_url, code) == "DELETED"
 
     for user in (host, viewer_a, viewer_b):
@@ -188,8 +157,8 @@ def test_delete_closes_every_socket_on_both_processes_and_leaves_no_trace(
     assert keys_naming(redis_url, code) == []
 
 
-def test_delete_needs_the_host_a_session_and_an_open_room(start_server, redis_url, database_url):
-    a = start_server(redis_url)
+def test_delete_needs_the_host_a_session_and_an_open_room(fleet, redis_url, database_url):
+    a = fleet.start(redis_url)
     host = ApiUser(a.url).register()
     code = create_room(host)
     viewer = ApiUser(a.url).register()
@@ -243,9 +212,9 @@ def lapsed_room(a, b, redis_url, database_url, open_socket, host: ApiUser, viewe
 
 
 def test_expire_rooms_dry_run_then_run_expires_a_lapsed_room_once(
-    start_pair, redis_url, database_url, open_socket
+    fleet, redis_url, database_url, open_socket
 ):
-    a, b = start_pair(redis_url, GRACE_PERIOD_SECONDS=1)
+    a, b = fleet.pair(redis_url, GRACE_PERIOD_SECONDS=1)
     host = ApiUser(a.url).register()
     viewers = [ApiUser(a.url).register(), ApiUser(b.url).register()]
     code, sockets = lapsed_room(a, b, redis_url, database_url, open_socket, host, viewers)
@@ -264,7 +233,7 @@ def test_expire_rooms_dry_run_then_run_expires_a_lapsed_room_once(
     assert stored_state(database_url, code) == "GRACE"
     assert host.get(f"/api/rooms/{code}/").json()["room"]["state"] == "GRACE"
     assert sorted(keys_naming(redis_url, code)) == keys_before
-    time.sleep(0.3)
+    assert_nothing_arrives(*sockets)
     assert all(sock.connected and not sock.received("ROOM_CLOSED") for sock in sockets)
 
     # (c) The real run expires it and closes its sockets on both processes.
@@ -275,12 +244,11 @@ def test_expire_rooms_dry_run_then_run_expires_a_lapsed_room_once(
     assert response.json()["error"]["code"] == "room_closed"
     for sock in sockets:
         assert_closed(sock, "expired")
-    time.sleep(1.0)
-    assert keys_naming(redis_url, code) == []
+    assert_redis_clean(redis_url, code)
 
     # Repeatable: nothing left to expire, nothing announced twice.
     assert run_cli(database_url, redis_url, **env) == 0
-    time.sleep(0.3)
+    assert_nothing_arrives(*sockets)
     assert all(len(sock.received("ROOM_CLOSED")) == 1 for sock in sockets)
 
     # (d) The DELETED room stayed as it was; the LIVE one is untouched.
@@ -290,16 +258,9 @@ def test_expire_rooms_dry_run_then_run_expires_a_lapsed_room_once(
     assert live_sock.connected and not live_sock.received("ROOM_CLOSED")
 
 
-def test_a_room_in_grace_is_not_expired_early(start_pair, redis_url, database_url, open_socket):
-    a, b = start_pair(redis_url, GRACE_PERIOD_SECONDS=30)
-    host = ApiUser(a.url).register()
-    viewer = ApiUser(b.url).register()
-    code = create_room(host)
-    join(viewer, code)
-    host_sock = open_socket(a.url, host.token(), code)
-    host_sock.wait_for("PRESENCE")
-    viewer_sock = open_socket(b.url, viewer.token(), code)
-    viewer_sock.wait_for("PRESENCE")
+def test_a_room_in_grace_is_not_expired_early(fleet, redis_url, database_url, open_socket):
+    a, b = fleet.pair(redis_url, GRACE_PERIOD_SECONDS=30)
+    code, host, _, host_sock, viewer_sock = connected_room(open_socket, a, b)
     host_leaves(host_sock, viewer_sock, database_url, code)
     assert grace_key_exists(redis_url, code)
 
@@ -321,20 +282,19 @@ def test_a_room_in_grace_is_not_expired_early(start_pair, redis_url, database_ur
     assert grace_key_exists(redis_url, code)
     assert host.delete(f"/api/rooms/{code}/").status_code == 204
     assert_closed(viewer_sock, "deleted")
-    time.sleep(0.5)
-    assert keys_naming(redis_url, code) == []
+    assert_redis_clean(redis_url, code)
     assert stored_state(database_url, code) == "DELETED"
 
 
-def test_created_rooms_older_than_the_ttl_expire(start_pair, redis_url, database_url, open_socket):
-    a, b = start_pair(redis_url)
+def test_created_rooms_older_than_the_ttl_expire(fleet, redis_url, database_url, open_socket):
+    a, b = fleet.pair(redis_url)
     host = ApiUser(a.url).register()
     old = create_room(host)
     viewer = ApiUser(b.url).register()
     join(viewer, old)
     viewer_sock = open_socket(b.url, viewer.token(), old)  # the host never came
     viewer_sock.wait_for("PRESENCE")
-    time.sleep(1.5)
+    wait_out(1.5)  # the room grows older than the 1 s CREATED_ROOM_TTL_SECONDS given to the CLI
 
     assert run_cli(database_url, redis_url, "--dry-run", CREATED_ROOM_TTL_SECONDS=1) == 1
     assert stored_state(database_url, old) == "CREATED"
@@ -342,8 +302,7 @@ def test_created_rooms_older_than_the_ttl_expire(start_pair, redis_url, database
     assert stored_state(database_url, old) == "EXPIRED"
     assert host.get(f"/api/rooms/{old}/").status_code == 410
     assert_closed(viewer_sock, "expired")
-    time.sleep(0.5)
-    assert keys_naming(redis_url, old) == []
+    assert_redis_clean(redis_url, old)
 
     # A room younger than the TTL (the default, a day) stays CREATED.
     fresh = create_room(host)
@@ -351,10 +310,8 @@ def test_created_rooms_older_than_the_ttl_expire(start_pair, redis_url, database
     assert stored_state(database_url, fresh) == "CREATED"
 
 
-def test_two_concurrent_runs_expire_and_announce_each_room_once(
-    start_pair, redis_url, database_url, open_socket
-):
-    a, b = start_pair(redis_url, GRACE_PERIOD_SECONDS=1)
+def test_two_concurrent_runs_expire_and_announce_each_room_once(fleet, redis_url, database_url, open_socket):
+    a, b = fleet.pair(redis_url, GRACE_PERIOD_SECONDS=1)
     host = ApiUser(a.url).register()
     rooms = {}
     for i in range(4):
@@ -381,14 +338,14 @@ def test_two_concurrent_runs_expire_and_announce_each_room_once(
     for code, sock in rooms.items():
         assert stored_state(database_url, code) == "EXPIRED"
         assert_closed(sock, "expired")
-    time.sleep(1.0)
-    for code, sock in rooms.items():
+    assert_nothing_arrives(*rooms.values())
+    for sock in rooms.values():
         assert len(sock.received("ROOM_CLOSED")) == 1, sock.names()
-        assert keys_naming(redis_url, code) == []
+    assert_redis_clean(redis_url, *rooms)
 
 
-def test_expired_is_terminal(start_pair, redis_url, database_url, open_socket):
-    a, b = start_pair(redis_url, GRACE_PERIOD_SECONDS=1)
+def test_expired_is_terminal(fleet, redis_url, database_url, open_socket):
+    a, b = fleet.pair(redis_url, GRACE_PERIOD_SECONDS=1)
     host = ApiUser(a.url).register()
     viewer = ApiUser(b.url).register()
     code, sockets = lapsed_room(a, b, redis_url, database_url, open_socket, host, [viewer])
@@ -403,28 +360,18 @@ def test_expired_is_terminal(start_pair, redis_url, database_url, open_socket):
     assert host.delete(f"/api/rooms/{code}/").status_code == 410
     assert viewer.post(f"/api/rooms/{code}/join/").status_code == 410
     assert stored_state(database_url, code) == "EXPIRED"
-    time.sleep(0.5)
-    assert keys_naming(redis_url, code) == []
+    assert_redis_clean(redis_url, code)
 
 
 # lazy expiry (R43) ------------------------------------------------------------------------------------
 
 
-def test_a_connection_attempt_after_grace_expires_the_room(start_pair, redis_url, database_url, open_socket):
-    a, b = start_pair(redis_url, GRACE_PERIOD_SECONDS=1)
-    host = ApiUser(a.url).register()
-    code = create_room(host)
-    staying = ApiUser(b.url).register()
-    latecomer = ApiUser(a.url).register()
-    join(staying, code)
-    join(latecomer, code)
-    host_sock = open_socket(a.url, host.token(), code)
-    host_sock.wait_for("PRESENCE")
-    staying_sock = open_socket(b.url, staying.token(), code)
-    staying_sock.wait_for("PRESENCE")
+def test_a_connection_attempt_after_grace_expires_the_room(fleet, redis_url, database_url, open_socket):
+    a, b = fleet.pair(redis_url, GRACE_PERIOD_SECONDS=1)
+    code, host, _, host_sock, staying_sock = connected_room(open_socket, a, b)
+    latecomer = joined_user(a.url, code)
     host_leaves(host_sock, staying_sock, database_url, code)
-    time.sleep(1.5)
-    assert not grace_key_exists(redis_url, code)
+    wait_until(lambda: not grace_key_exists(redis_url, code), message="the grace key to lapse")
 
     # Reading and joining never expire a room (R21, R22).
     assert latecomer.get(f"/api/rooms/{code}/").json()["room"]["state"] == "GRACE"
@@ -435,9 +382,9 @@ def test_a_connection_attempt_after_grace_expires_the_room(start_pair, redis_url
     assert stored_state(database_url, code) == "EXPIRED"
     assert_closed(staying_sock, "expired")
     assert refusal_code(b.url, host.token(), code) == "room_closed"
-    time.sleep(1.0)
+    assert_nothing_arrives(staying_sock)
     assert len(staying_sock.received("ROOM_CLOSED")) == 1
-    assert keys_naming(redis_url, code) == []
+    assert_redis_clean(redis_url, code)
     assert latecomer.get(f"/api/rooms/{code}/").status_code == 410
     assert run_cli(database_url, redis_url, GRACE_PERIOD_SECONDS=1) == 0
 
@@ -445,17 +392,9 @@ def test_a_connection_attempt_after_grace_expires_the_room(start_pair, redis_url
 # one process, no Redis (R3, R44) --------------------------------------------------------------------
 
 
-def test_single_process_delete_closes_sockets(start_server, database_url, open_socket):
-    server = start_server(None)
-    host = ApiUser(server.url).register()
-    viewer = ApiUser(server.url).register()
-    code = create_room(host)
-    join(viewer, code)
-    host_sock = open_socket(server.url, host.token(), code)
-    host_sock.wait_for("PRESENCE")
-    viewer_sock = open_socket(server.url, viewer.token(), code)
-    viewer_sock.wait_for("PRESENCE")
-    host_sock.wait_for("USER_JOINED")
+def test_single_process_delete_closes_sockets(fleet, database_url, open_socket):
+    server = fleet.start(None)
+    code, host, viewer, host_sock, viewer_sock = connected_room(open_socket, server, server)
 
     assert host.delete(f"/api/rooms/{code}/").status_code == 204
     for sock in (host_sock, viewer_sock):
@@ -469,25 +408,17 @@ def test_single_process_delete_closes_sockets(start_server, database_url, open_s
 def single_process_lapsed_room(
     server, database_url, open_socket, host: ApiUser
 ) -> tuple[str, ApiUser, object]:
-    code = create_room(host)
-    viewer = ApiUser(server.url).register()
-    join(viewer, code)
-    host_sock = open_socket(server.url, host.token(), code)
-    host_sock.wait_for("PRESENCE")
-    viewer_sock = open_socket(server.url, viewer.token(), code)
-    viewer_sock.wait_for("PRESENCE")
+    code, _, viewer, host_sock, viewer_sock = connected_room(open_socket, server, server, host=host)
     host_leaves(host_sock, viewer_sock, database_url, code)
     return code, viewer, viewer_sock
 
 
-def test_single_process_cli_expiry_closes_sockets_at_their_next_event(
-    start_server, database_url, open_socket
-):
-    server = start_server(None, GRACE_PERIOD_SECONDS=1)
+def test_single_process_cli_expiry_closes_sockets_at_their_next_event(fleet, database_url, open_socket):
+    server = fleet.start(None, GRACE_PERIOD_SECONDS=1)
     host = ApiUser(server.url).register()
     chat_room, _, chat_sock = single_process_lapsed_room(server, database_url, open_socket, host)
     sync_room, _, sync_sock = single_process_lapsed_room(server, database_url, open_socket, host)
-    time.sleep(1.3)
+    wait_out(1.3)  # the 1 s grace runs out (one process, no Redis key to watch)
 
     assert run_cli(database_url, None, "--dry-run", GRACE_PERIOD_SECONDS=1) == 2
     assert stored_state(database_url, chat_room) == "GRACE"
@@ -506,13 +437,13 @@ def test_single_process_cli_expiry_closes_sockets_at_their_next_event(
 
 
 def test_single_process_cli_expiry_closes_sockets_at_the_next_connection_attempt(
-    start_server, database_url, open_socket
+    fleet, database_url, open_socket
 ):
     """R44: "the server closes that room's sockets at the next event or connection attempt in it"."""
-    server = start_server(None, GRACE_PERIOD_SECONDS=1)
+    server = fleet.start(None, GRACE_PERIOD_SECONDS=1)
     host = ApiUser(server.url).register()
     code, _, viewer_sock = single_process_lapsed_room(server, database_url, open_socket, host)
-    time.sleep(1.3)
+    wait_out(1.3)  # the 1 s grace runs out (one process, no Redis key to watch)
     assert run_cli(database_url, None, GRACE_PERIOD_SECONDS=1) == 1
     assert viewer_sock.connected
 
@@ -521,7 +452,7 @@ def test_single_process_cli_expiry_closes_sockets_at_the_next_connection_attempt
 
 
 def test_sockets_connecting_while_the_room_is_deleted_do_not_outlive_it(
-    start_pair, redis_url, database_url, open_socket
+    fleet, redis_url, database_url, open_socket
 ):
     """R24 under a race: sockets admitted while DELETE runs must be refused or closed like the rest.
 
@@ -529,19 +460,19 @@ def test_sockets_connecting_while_the_room_is_deleted_do_not_outlive_it(
     clean when, a moment later, none of them is still connected and no Redis
     key names the room. Rounds stop at the first one that is not.
     """
-    a, b = start_pair(redis_url)
+    a, b = fleet.pair(redis_url)
     servers = (a, b)
     host = ApiUser(a.url).register()
     viewers = [ApiUser(servers[i % 2].url).register() for i in range(12)]
     tokens = [viewer.token() for viewer in viewers]
 
     def attempt(sock: RoomSocket, delay: float) -> None:
-        time.sleep(delay)
+        time.sleep(delay)  # the schedule of the race, not a wait for anything
         with contextlib.suppress(socketio.exceptions.ConnectionError):
             sock.connect()
 
     def delete_later(code: str, delay: float):
-        time.sleep(delay)
+        time.sleep(delay)  # the schedule of the race
         return host.delete(f"/api/rooms/{code}/")
 
     problems = []
@@ -561,8 +492,12 @@ def test_sockets_connecting_while_the_room_is_deleted_do_not_outlive_it(
                 assert deleted.result().status_code == 204
             assert_closed(host_sock, "deleted")
             with contextlib.suppress(AssertionError):
-                wait_until(lambda: not any(sock.connected for sock in socks), timeout=3)  # noqa: B023
-            time.sleep(0.5)
+
+                def gone(s=socks, c=code) -> bool:
+                    return not any(x.connected for x in s) and not keys_naming(redis_url, c)
+
+                wait_until(gone, timeout=3)
+                assert_stays(gone)  # and nothing written back late
             survivors = [sock.names() for sock in socks if sock.connected]
             leftovers = keys_naming(redis_url, code)
             if survivors or leftovers:

@@ -5,10 +5,10 @@ import redis
 from tests.support import GUNICORN, ApiUser, wait_until
 
 
-def test_gunicorn_process_serves_sockets_and_releases_them_on_stop(start_server, redis_url, open_socket):
+def test_gunicorn_process_serves_sockets_and_releases_them_on_stop(fleet, redis_url, open_socket):
     settings = {"PRESENCE_HEARTBEAT_SECONDS": 1, "PRESENCE_DEAD_AFTER_SECONDS": 60}
-    plain = start_server(redis_url, **settings)
-    unicorn = start_server(redis_url, command=GUNICORN, **settings)
+    plain = fleet.start(redis_url, **settings)
+    unicorn = fleet.start(redis_url, command=GUNICORN, **settings)
     host = ApiUser(plain.url).register()
     code = host.post("/api/rooms/", json={}).json()["room"]["code"]
     viewer = ApiUser(unicorn.url).register()

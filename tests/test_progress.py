@@ -9,7 +9,8 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 
 from watchparty.auth.services import register_user
-from watchparty.errors import ApiError
+from watchparty.domain_errors import DomainError
+from watchparty.errors import status_for
 from watchparty.progress import services
 from watchparty.rooms.services import create_room
 
@@ -391,9 +392,9 @@ def test_repeating_a_record_keeps_updated_at(seeded):
 def test_a_room_without_media_needs_a_content_id(seeded):
     user, _ = seeded
     room = create_room(user, "", False, True, None)
-    with pytest.raises(ApiError) as caught:
+    with pytest.raises(DomainError) as caught:
         services.record_progress(user.id, room, 1.0, 2.0)
-    assert caught.value.status == 400
+    assert status_for(caught.value) == 400
     assert caught.value.fields == {"content_id": "required when the room has no media"}
     assert services.own_progress(user.id, room) is None
     record = services.record_progress(user.id, room, 1.0, 2.0, content_id="clip")

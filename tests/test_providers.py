@@ -7,7 +7,8 @@ import requests
 from pydantic import ValidationError
 
 from watchparty import providers
-from watchparty.errors import ApiError
+from watchparty.domain_errors import DomainError
+from watchparty.errors import status_for
 from watchparty.providers import UnknownProvider, get_provider
 
 VIDKING = "https://www.vidking.net/embed"
@@ -31,9 +32,9 @@ def vidking_url(media, options=None):
 
 def media_fields(raw) -> dict:
     """Return the `fields` of the 400 that validate_media raises for raw."""
-    with pytest.raises(ApiError) as caught:
+    with pytest.raises(DomainError) as caught:
         providers.validate_media(raw)
-    assert (caught.value.status, caught.value.code) == (400, "validation_error")
+    assert (status_for(caught.value), caught.value.code) == (400, "validation_error")
     return caught.value.fields
 
 

@@ -1,14 +1,11 @@
 """The realtime store's semantics, run against the in-process and the Redis backend."""
 
-import shutil
-import socket
-import subprocess
 import threading
 import time
 
 import pytest
-import redis
 
+from tests.support import wait_out, wait_until
 from watchparty.realtime import RealtimeUnavailable, SocketRecord, SocketRemoval, create_store
 from watchparty.realtime.memory_store import MemoryStore
 from watchparty.realtime.redis_store import RedisStore
@@ -17,59 +14,13 @@ CODE = "ABC123"
 OTHER = "XYZ789"
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def _start_redis() -> tuple[subprocess.Popen, int]:
-    """Start a throwaway redis-server and wait until it answers."""
-    binary = shutil.which("redis-server") or "/usr/bin/redis-server"
-    port = _free_port()
-    command = [binary, "--port", str(port), "--save", "", "--appendonly", "no"]
-    process = subprocess.Popen(
-        [*command, "--bind", "127.0.0.1"],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    client = redis.Redis(port=port, socket_connect_timeout=0.2)
-    deadline = time.monotonic() + 10
-    while True:
-        try:
-            client.ping()
-            return process, port
-        except redis.ConnectionError:
-            if process.poll() is not None or time.monotonic() > deadline:
-                process.kill()
-                raise RuntimeError("redis-server did not start") from None
-            time.sleep(0.05)
-        finally:
-            client.close()
-
-
-def _stop_redis(process: subprocess.Popen) -> None:
-    process.kill()
-    process.wait(timeout=5)
-
-
-@pytest.fixture(scope="module")
-def realtime_redis_port():
-    """A redis-server shared by this module's Redis-backed tests."""
-    process, port = _start_redis()
-    yield port
-    _stop_redis(process)
-
-
 @pytest.fixture(params=["memory", "redis"])
 def store(request):
     """A fresh store of each backend."""
     if request.param == "memory":
         yield MemoryStore()
         return
-    port = request.getfixturevalue("realtime_redis_port")
-    redis_store = RedisStore.from_url(f"redis://127.0.0.1:{port}/0")
-    redis_store.client.flushall()
+    redis_store = RedisStore.from_url(request.getfixturevalue("redis_url"))  # emptied for the test
     yield redis_store
     redis_store.client.close()
 
@@ -226,8 +177,7 @@ def test_grace_expires_by_ttl(store):
     assert store.grace_active(CODE) is False
     store.start_grace(CODE, 0.2)
     assert store.grace_active(CODE) is True
-    time.sleep(0.4)
-    assert store.grace_active(CODE) is False
+    wait_until(lambda: store.grace_active(CODE) is False, timeout=5, message="the grace TTL to lapse")
     assert store.end_grace(CODE) is False
 
 
@@ -243,7 +193,7 @@ def test_chat_rate_counter_window_expires(store):
     assert [store.count_chat_message(CODE, 1, 0.2) for _ in range(3)] == [1, 2, 3]
     assert store.count_chat_message(CODE, 2, 0.2) == 1
     assert store.count_chat_message(OTHER, 1, 0.2) == 1
-    time.sleep(0.4)
+    wait_out(0.4)  # the 0.2 s window ends by TTL (counting again would start a new one)
     assert store.count_chat_message(CODE, 1, 0.2) == 1
 
 
@@ -252,7 +202,7 @@ def test_claim_chat_text(store):
     assert store.claim_chat_text(CODE, 1, "d1", 0.2) is False
     assert store.claim_chat_text(CODE, 2, "d1", 0.2) is True
     assert store.claim_chat_text(CODE, 1, "d2", 0.2) is True
-    time.sleep(0.4)
+    wait_out(0.4)  # the 0.2 s mark ends by TTL (claiming again would set a new one)
     assert store.claim_chat_text(CODE, 1, "d1", 0.2) is True
 
 
@@ -321,18 +271,16 @@ def test_forget_empty_room(store):
 
 
 # backends ------------------------------------------------------------------
-def test_create_store_picks_the_backend(realtime_redis_port):
+def test_create_store_picks_the_backend(redis_url):
     assert isinstance(create_store(None), MemoryStore)
     assert create_store(None).is_shared is False
-    shared = create_store(f"redis://127.0.0.1:{realtime_redis_port}/0")
+    shared = create_store(redis_url)
     assert isinstance(shared, RedisStore)
     assert shared.is_shared is True
 
 
-def test_redis_stores_share_state(realtime_redis_port):
-    url = f"redis://127.0.0.1:{realtime_redis_port}/0"
-    first, second = RedisStore.from_url(url), RedisStore.from_url(url)
-    first.client.flushall()
+def test_redis_stores_share_state(redis_url):
+    first, second = RedisStore.from_url(redis_url), RedisStore.from_url(redis_url)
     assert first.add_socket(_record("s1", process="p1")) is True
     assert second.add_socket(_record("s2", process="p2")) is False
     assert second.remove_socket("p1", "s1").was_last_of_user is False
@@ -346,13 +294,10 @@ def test_redis_client_fails_fast():
     assert kwargs["retry"].get_retries() == 1
 
 
-def test_redis_down_raises_realtime_unavailable_quickly():
-    process, port = _start_redis()
-    try:
-        store = RedisStore.from_url(f"redis://127.0.0.1:{port}/0")
-        store.add_socket(_record("s1"))
-    finally:
-        _stop_redis(process)
+def test_redis_down_raises_realtime_unavailable_quickly(own_redis):
+    store = RedisStore.from_url(own_redis.url)
+    store.add_socket(_record("s1"))
+    own_redis.stop()
 
     calls = [
         lambda: store.viewer_count(CODE),
@@ -371,9 +316,8 @@ def test_redis_down_raises_realtime_unavailable_quickly():
     assert time.monotonic() - started < 2.0
 
 
-def test_redis_scripts_survive_a_flushed_script_cache(realtime_redis_port):
-    store = RedisStore.from_url(f"redis://127.0.0.1:{realtime_redis_port}/0")
-    store.client.flushall()
+def test_redis_scripts_survive_a_flushed_script_cache(redis_url):
+    store = RedisStore.from_url(redis_url)
     store.add_socket(_record("s1"))
     store.add_socket(_record("s2", user_id=2))
     store.client.script_flush()
@@ -381,3 +325,43 @@ def test_redis_scripts_survive_a_flushed_script_cache(realtime_redis_port):
     store.client.script_flush()
     store.forget_process("p1")
     assert store.viewer_count(CODE) == 0
+
+
+def test_user_sockets_names_one_users_sockets_on_every_process(store):
+    store.add_socket(SocketRecord("s1", CODE, 7, "p1"))
+    store.add_socket(SocketRecord("s2", CODE, 7, "p2"))
+    store.add_socket(SocketRecord("s3", CODE, 8, "p1"))
+    store.add_socket(SocketRecord("s4", OTHER, 7, "p1"))
+    found = sorted(store.user_sockets(CODE, 7), key=lambda record: record.sid)
+    assert found == [SocketRecord("s1", CODE, 7, "p1"), SocketRecord("s2", CODE, 7, "p2")]
+    assert store.user_sockets(CODE, 9) == []
+
+
+def test_pause_budget_counts_up_to_the_limit_and_the_window_ends_by_ttl(store):
+    assert [store.count_pause(CODE, 7, 2, 0.3) for _ in range(3)] == [True, True, False]
+    assert store.count_pause(CODE, 8, 2, 0.3) is True  # per user
+    assert store.count_pause(CODE, 9, 0, 0.3) is False  # limit 0 counts nothing
+    time.sleep(0.4)
+    assert store.count_pause(CODE, 7, 2, 0.3) is True
+
+
+def test_concurrent_pauses_never_exceed_the_budget(store):
+    results = []
+    threads = [
+        threading.Thread(target=lambda: results.append(store.count_pause(CODE, 7, 5, 30))) for _ in range(20)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert results.count(True) == 5
+
+
+def test_skip_votes_one_per_user_per_media_version(store):
+    assert store.add_skip_vote(CODE, 1, 7, 30) == (True, 1)
+    assert store.add_skip_vote(CODE, 1, 7, 30) == (False, 1)
+    assert store.add_skip_vote(CODE, 1, 8, 30) == (True, 2)
+    assert store.add_skip_vote(CODE, 2, 7, 30) == (True, 1)
+    assert (store.skip_votes(CODE, 1), store.skip_votes(CODE, 2), store.skip_votes(CODE, 3)) == (2, 1, 0)
+    store.forget_room(CODE)
+    assert store.skip_votes(CODE, 1) == 0

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from watchparty.web import public_rooms
+from watchparty.web import filters, public_rooms
 from watchparty.web.navigation import safe_next_path
 from watchparty.web.security import CONTENT_SECURITY_POLICY
 
@@ -279,12 +279,12 @@ def test_without_live_rooms_the_list_starts_empty(app, client):
 )
 def test_time_ago_says_how_old_a_room_is(ago, text):
     now = datetime(2030, 1, 1, 12, 0, tzinfo=UTC)
-    assert public_rooms.time_ago((now - ago).isoformat().replace("+00:00", "Z"), now) == text
-    assert public_rooms.time_ago(now - ago, now) == text
+    assert filters.time_ago((now - ago).isoformat().replace("+00:00", "Z"), now) == text
+    assert filters.time_ago(now - ago, now) == text
 
 
 def test_time_ago_of_nothing_is_empty():
-    assert public_rooms.time_ago(None) == public_rooms.time_ago("not a time") == ""
+    assert filters.time_ago(None) == filters.time_ago("not a time") == ""
 
 
 def test_the_list_script_polls_the_public_api_and_never_uses_inner_html():

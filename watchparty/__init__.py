@@ -6,9 +6,8 @@ import os
 from flask import Flask
 
 from watchparty import config as settings
-from watchparty.extensions import csrf, db, jwt, limiter, login_manager, migrate, realtime, socketio
-from watchparty.realtime import keys
-from watchparty.realtime.queue import queue_manager
+from watchparty.extensions import csrf, db, jwt, limiter, login_manager, migrate, realtime
+from watchparty.realtime import keys, socket_server
 from watchparty.realtime.redis_store import fast_failing_redis_options
 
 
@@ -62,21 +61,18 @@ def register_extensions(app: Flask) -> None:
     app.config.setdefault("RATELIMIT_STORAGE_OPTIONS", fast_failing_redis_options())
     limiter.init_app(app)
     realtime.init_app(app)
-    socketio_options = {
-        "async_mode": app.config["ASYNC_MODE"],
-        "cors_allowed_origins": app.config.get("CORS_ALLOWED_ORIGINS"),
-    }
-    if app.config.get("REDIS_URL"):
-        socketio_options["client_manager"] = queue_manager(app.config["REDIS_URL"])
-    socketio.init_app(app, **socketio_options)
+    socket_server.init_app(app)
 
 
 def register_blueprints(app: Flask) -> None:
     """Mount the HTTP API blueprints."""
     from watchparty.auth.routes import bp as auth_bp
     from watchparty.health import bp as health_bp
+    from watchparty.moderation.routes import bp as moderation_bp
     from watchparty.progress.routes import bp as progress_bp
     from watchparty.providers.routes import bp as providers_bp
+    from watchparty.queue.routes import bp as queue_bp
+    from watchparty.roles.routes import bp as roles_bp
     from watchparty.rooms.routes import bp as rooms_bp
     from watchparty.web.routes import bp as web_bp
 
@@ -86,6 +82,9 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(rooms_bp)
     app.register_blueprint(progress_bp)
     app.register_blueprint(providers_bp)
+    app.register_blueprint(roles_bp)
+    app.register_blueprint(moderation_bp)
+    app.register_blueprint(queue_bp)
 
 
 def register_error_handlers(app: Flask) -> None:

@@ -7,8 +7,10 @@ from pydantic import ValidationError
 
 from watchparty.auth import services as auth_services
 from watchparty.auth.schemas import RegisterBody
-from watchparty.errors import ApiError, validation_fields
-from watchparty.rooms import broadcast, expiry
+from watchparty.domain_errors import DomainError
+from watchparty.errors import validation_fields
+from watchparty.realtime import socket_server
+from watchparty.rooms import expiry
 
 
 @click.command("create-user")
@@ -25,7 +27,7 @@ def create_user_command(email: str, password: str, display_name: str | None) -> 
     except ValidationError as exc:
         problems = "; ".join(f"{field}: {msg}" for field, msg in validation_fields(exc).items())
         raise click.ClickException(f"invalid input: {problems}") from None
-    except ApiError as exc:
+    except DomainError as exc:
         raise click.ClickException(exc.message) from None
     click.echo(f"created user {user.id} <{user.email}>")
 
@@ -34,12 +36,14 @@ def create_user_command(email: str, password: str, display_name: str | None) -> 
 @click.option("--dry-run", is_flag=True, help="Change nothing; print how many rooms would expire.")
 @with_appcontext
 def expire_rooms_command(dry_run: bool) -> None:
-    """Expire lapsed rooms and close their sockets through the message queue (R44)."""
+    """Expire lapsed rooms, or hand them to a connected cohost, through the message queue (R44, R104)."""
     redis_url = current_app.config.get("REDIS_URL")
     if redis_url and not dry_run:
-        broadcast.use_external_emitter(redis_url)
-    count = expiry.expire_rooms(dry_run=dry_run)
-    click.echo(f"would expire {count}" if dry_run else f"expired {count}")
+        socket_server.use_external_emitter(redis_url)
+    expired, handed = expiry.expire_rooms(dry_run=dry_run)
+    click.echo(f"would expire {expired}" if dry_run else f"expired {expired}")
+    if handed:
+        click.echo(f"would hand over {handed}" if dry_run else f"handed over {handed}")
 
 
 def init_app(app: Flask) -> None:

@@ -1,13 +1,19 @@
-"""JSON errors under /api/ (SPEC R10): never an HTML page or a stack trace."""
+"""JSON errors under /api/ (SPEC R10): never an HTML page or a stack trace.
+
+The one place where a domain error kind becomes an HTTP status. Pages outside
+/api/ are rendered by whatever the web package registers (render_pages_with).
+"""
 
 import logging
+from collections.abc import Callable
 
-from flask import Flask, jsonify, request
+from flask import Flask, current_app, jsonify, request
 from flask_wtf.csrf import CSRFError
 from pydantic import ValidationError
 from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException, ServiceUnavailable
 
+from watchparty.domain_errors import DomainError, Kind
 from watchparty.extensions import db
 from watchparty.realtime import RealtimeUnavailable
 
@@ -28,15 +34,21 @@ CODES_BY_STATUS = {
 }
 
 
-class ApiError(Exception):
-    """A failure with a status, a snake_case code and a human message."""
+STATUS_BY_KIND: dict[Kind, int] = {
+    Kind.INVALID_INPUT: 400,
+    Kind.UNAUTHENTICATED: 401,
+    Kind.FORBIDDEN: 403,
+    Kind.NOT_FOUND: 404,
+    Kind.CONFLICT: 409,
+    Kind.GONE: 410,
+    Kind.UNAVAILABLE: 503,
+}
+PAGE_RENDERER = "watchparty.error_pages"
 
-    def __init__(self, status: int, code: str, message: str, fields: dict | None = None):
-        super().__init__(message)
-        self.status = status
-        self.code = code
-        self.message = message
-        self.fields = fields
+
+def status_for(error: DomainError) -> int:
+    """The HTTP status of a domain error's kind."""
+    return STATUS_BY_KIND[error.kind]
 
 
 def error_response(status: int, code: str, message: str, fields: dict | None = None):
@@ -63,7 +75,7 @@ def wants_json() -> bool:
 
 def init_app(app: Flask) -> None:
     """Register the handlers."""
-    app.register_error_handler(ApiError, handle_api_error)
+    app.register_error_handler(DomainError, handle_domain_error)
     app.register_error_handler(ValidationError, handle_validation_error)
     app.register_error_handler(CSRFError, handle_csrf_error)
     app.register_error_handler(OperationalError, handle_dependency_down)
@@ -72,8 +84,13 @@ def init_app(app: Flask) -> None:
     app.register_error_handler(Exception, handle_unexpected)
 
 
-def handle_api_error(exc: ApiError):
-    return error_response(exc.status, exc.code, exc.message, exc.fields)
+def render_pages_with(app: Flask, renderer: Callable[[Exception], tuple]) -> None:
+    """Let a higher layer (the web pages) render the errors of requests outside /api/."""
+    app.extensions[PAGE_RENDERER] = renderer
+
+
+def handle_domain_error(exc: DomainError):
+    return error_response(status_for(exc), exc.code, exc.message, exc.fields)
 
 
 def handle_validation_error(exc: ValidationError):
@@ -120,7 +137,9 @@ def handle_unexpected(exc: Exception):
 
 
 def handle_page_error(exc: Exception):
-    """Render a plain error page outside /api/ (the web blueprint may replace it)."""
-    from watchparty.web.errors import render_error_page
-
-    return render_error_page(exc)
+    """Render an error page outside /api/: the registered renderer's, else plain text."""
+    renderer = current_app.extensions.get(PAGE_RENDERER)
+    if renderer is not None:
+        return renderer(exc)
+    status = getattr(exc, "code", None) if isinstance(exc, HTTPException) else None
+    return f"{status or 500} {getattr(exc, 'name', 'Internal Server Error')}", status or 500

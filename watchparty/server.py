@@ -9,9 +9,8 @@ import socket
 from flask import Flask
 from flask_migrate import upgrade
 
-from watchparty.extensions import socketio
-from watchparty.realtime.queue import start_listening
-from watchparty.rooms import presence
+from watchparty.realtime import socket_server
+from watchparty.rooms import liveness
 
 log = logging.getLogger(__name__)
 
@@ -30,15 +29,15 @@ def apply_migrations(app: Flask) -> None:
 def start_background_work(app: Flask) -> None:
     """Listen on the message queue now, and keep this process's heartbeat (R35)."""
     if app.config.get("REDIS_URL"):
-        start_listening(socketio.server)
-    socketio.start_background_task(presence.run_heartbeats, app)
+        socket_server.start_queue_listener()
+    liveness.start_heartbeats(app)
 
 
 def stop_on_signal(app: Flask) -> None:
     """On SIGTERM/SIGINT, let this process's sockets go cleanly, then exit."""
 
     def release_and_exit():
-        presence.leave_all_local_sockets(app)
+        liveness.leave_all_local_sockets(app)
         logging.shutdown()
         os._exit(0)
 
@@ -46,7 +45,7 @@ def stop_on_signal(app: Flask) -> None:
         # Under gevent a signal handler runs in the event loop, where blocking
         # calls (Redis) are not allowed: do the work in a task of its own.
         log.info("signal %s: releasing sockets and exiting", signum)
-        socketio.start_background_task(release_and_exit)
+        socket_server.start_background(release_and_exit)
 
     signal.signal(signal.SIGTERM, shut_down)
     signal.signal(signal.SIGINT, shut_down)
@@ -64,11 +63,11 @@ def serve(app: Flask) -> None:
     prepare_to_serve(app)
     stop_on_signal(app)
     host, port = app.config["HOST"], app.config["PORT"]
-    log.info("serving on http://%s:%s (async mode %s)", host, port, socketio.async_mode)
-    if socketio.async_mode == "gevent":
+    log.info("serving on http://%s:%s (async mode %s)", host, port, socket_server.async_mode())
+    if socket_server.async_mode() == "gevent":
         serve_with_gevent(app, host, port)
     else:
-        socketio.run(app, host=host, port=port, log_output=False, allow_unsafe_werkzeug=True)
+        socket_server.run_development_server(app, host, port)
 
 
 def serve_with_gevent(app: Flask, host: str, port: int) -> None:

@@ -5,7 +5,7 @@ from typing import TypeVar
 from flask import request
 from pydantic import BaseModel, ConfigDict
 
-from watchparty.errors import ApiError
+from watchparty.domain_errors import invalid_input
 
 ModelT = TypeVar("ModelT", bound=BaseModel)
 
@@ -24,13 +24,11 @@ def request_data() -> dict:
         except RecursionError:  # deeply nested arrays: not a ValueError, so not silenced
             data = None
         if data is None and request.get_data():
-            raise ApiError(400, "invalid_json", "The request body is not valid JSON.")
+            raise invalid_input("The request body is not valid JSON.", code="invalid_json")
         if data is None:
             return {}
         if not isinstance(data, dict):
-            raise ApiError(
-                400, "validation_error", "The body must be a JSON object.", {"body": "must be an object"}
-            )
+            raise invalid_input("The body must be a JSON object.", {"body": "must be an object"})
         return data
     form = request.form.to_dict()
     form.pop("csrf_token", None)

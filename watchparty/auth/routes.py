@@ -2,15 +2,16 @@
 
 from urllib.parse import quote
 
-from flask import Blueprint, current_app, redirect, request
+from flask import Blueprint, redirect, request
 from flask_login import current_user, login_required, login_user, logout_user
 from flask_wtf.csrf import generate_csrf
 
 from watchparty.auth import services
+from watchparty.auth.rate_limits import login_failed, login_limit, login_limit_key
 from watchparty.auth.schemas import LoginBody, RegisterBody
-from watchparty.errors import ApiError
+from watchparty.domain_errors import DomainError, Kind
 from watchparty.extensions import limiter, login_manager
-from watchparty.validation import parse_body, request_data
+from watchparty.validation import parse_body
 
 bp = Blueprint("auth", __name__, url_prefix="/api/auth")
 
@@ -23,21 +24,8 @@ def _load_user(user_id: str):
 @login_manager.unauthorized_handler
 def _unauthorized():
     if request.path.startswith("/api/"):
-        raise ApiError(401, "unauthorized", "Log in first.")
+        raise DomainError(Kind.UNAUTHENTICATED, "Log in first.")
     return redirect(f"/login?next={quote(request.full_path.rstrip('?'))}")
-
-
-def login_limit_key() -> str:
-    """Failed logins are counted per client address and email (SPEC R14)."""
-    try:
-        email = str(request_data().get("email", ""))[:254]
-    except ApiError:
-        email = ""
-    return f"login:{request.remote_addr}:{email.strip().casefold()}"
-
-
-def login_limit() -> str:
-    return current_app.config["LOGIN_RATE_LIMIT"]
 
 
 @bp.get("/csrf/")
@@ -56,13 +44,13 @@ def register():
 
 
 @bp.post("/login/")
-@limiter.limit(login_limit, key_func=login_limit_key, deduct_when=lambda r: r.status_code == 401)
+@limiter.limit(login_limit, key_func=login_limit_key, deduct_when=login_failed)
 def login():
     """Log in with email and password."""
     body = parse_body(LoginBody)
     user = services.authenticate(body.email, body.password)
     if user is None:
-        raise ApiError(401, "invalid_credentials", "The email or password is wrong.")
+        raise DomainError(Kind.UNAUTHENTICATED, "The email or password is wrong.", code="invalid_credentials")
     login_user(user)
     return {"user": user.to_dict()}
 

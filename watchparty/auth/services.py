@@ -6,14 +6,14 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from watchparty.auth.models import User, email_key
-from watchparty.errors import ApiError
+from watchparty.domain_errors import DomainError, Kind
 from watchparty.extensions import db
 
 
-class EmailTaken(ApiError):
+class EmailTaken(DomainError):
     def __init__(self):
         super().__init__(
-            409, "conflict", "An account with this email already exists.", {"email": "already registered"}
+            Kind.CONFLICT, "An account with this email already exists.", {"email": "already registered"}
         )
 
 

@@ -5,7 +5,7 @@ from sqlalchemy.exc import IntegrityError
 
 from watchparty import providers
 from watchparty.database import utcnow
-from watchparty.errors import ApiError
+from watchparty.domain_errors import DomainError, Kind
 from watchparty.extensions import db
 from watchparty.progress.models import WatchProgress
 
@@ -15,11 +15,10 @@ NOT_STARTED = {"progress_percent": 0.0, "last_position_seconds": 0.0, "completed
 FINISHED = {"progress_percent": 100.0, "last_position_seconds": 0.0, "completed": True}
 
 
-class ContentIdRequired(ApiError):
+class ContentIdRequired(DomainError):
     def __init__(self):
         super().__init__(
-            400,
-            "validation_error",
+            Kind.INVALID_INPUT,
             "This room has no media: say which content the progress is for.",
             {"content_id": "required when the room has no media"},
         )

@@ -4,7 +4,7 @@ import logging
 
 from pydantic import BaseModel, ConfigDict, StrictStr, ValidationError
 
-from watchparty.errors import ApiError
+from watchparty.domain_errors import DomainError, invalid_input
 from watchparty.providers.base import Provider
 
 log = logging.getLogger(__name__)
@@ -47,7 +47,7 @@ def all_providers() -> list[Provider]:
 
 
 def validate_media(raw: object) -> dict:
-    """Return a room's media, normalised; raise ApiError 400 with `media.`-prefixed fields."""
+    """Return a room's media, normalised; raise an invalid-input DomainError with `media.`-prefixed fields."""
     if not isinstance(raw, dict):
         raise media_error({"media": "must be an object"})
     try:
@@ -91,6 +91,6 @@ def prefixed_fields(exc: ValidationError, prefix: str = "") -> dict[str, str]:
     return fields
 
 
-def media_error(fields: dict[str, str]) -> ApiError:
-    """Return the 400 answer for an invalid media object."""
-    return ApiError(400, "validation_error", "The media object has invalid fields.", fields)
+def media_error(fields: dict[str, str]) -> DomainError:
+    """Return the refusal of an invalid media object."""
+    return invalid_input("The media object has invalid fields.", fields)

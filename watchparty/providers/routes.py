@@ -5,7 +5,7 @@ from collections.abc import Callable, Mapping
 from flask import Blueprint, request
 from pydantic import ValidationError
 
-from watchparty.errors import ApiError
+from watchparty.domain_errors import DomainError, Kind, invalid_input
 from watchparty.providers.base import Provider
 from watchparty.providers.registry import UnknownProvider, all_providers, get_provider, prefixed_fields
 
@@ -28,7 +28,7 @@ def embed(name: str):
     media = collect(provider.validate_media, provider.media_from_query(args), fields)
     options = collect(provider.validate_options, provider.options_from_query(args), fields)
     if fields:
-        raise ApiError(400, "validation_error", "The request has invalid parameters.", fields)
+        raise invalid_input("The request has invalid parameters.", fields)
     return {"url": provider.embed_url(media, options)}
 
 
@@ -37,7 +37,7 @@ def find_provider(name: str) -> Provider:
     try:
         return get_provider(name)
     except UnknownProvider:
-        raise ApiError(404, "not_found", "There is no provider with that name.") from None
+        raise DomainError(Kind.NOT_FOUND, "There is no provider with that name.") from None
 
 
 def collect(validate: Callable[[Mapping], dict], raw: Mapping, fields: dict[str, str]) -> dict:

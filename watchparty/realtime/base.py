@@ -75,6 +75,10 @@ class RealtimeStore(SyncState, ABC):
     def has_socket(self, code: str, sid: str) -> bool:
         """Return True if the sid is recorded in the room."""
 
+    @abstractmethod
+    def user_sockets(self, code: str, user_id: int) -> list[SocketRecord]:
+        """Return the sockets one user has in the room, on any process."""
+
     # process liveness --------------------------------------------------------
     @abstractmethod
     def beat(self, process_id: str, now: float) -> bool:
@@ -113,6 +117,23 @@ class RealtimeStore(SyncState, ABC):
     @abstractmethod
     def claim_chat_text(self, code: str, user_id: int, digest: str, seconds: float) -> bool:
         """Mark a normalised text as sent; False if it was already marked (SPEC R54)."""
+
+    # moderation and queue ------------------------------------------------------
+    @abstractmethod
+    def count_pause(self, code: str, user_id: int, limit: int, window_seconds: float) -> bool:
+        """Count a viewer's PAUSE if fewer than `limit` were counted in the window (SPEC R106).
+
+        The window starts with the first counted PAUSE and ends by TTL; a PAUSE
+        over the budget is not counted. Returns True when this one was counted.
+        """
+
+    @abstractmethod
+    def add_skip_vote(self, code: str, media_version: int, user_id: int, seconds: float) -> tuple[bool, int]:
+        """Record one user's vote to skip a media version: (new vote?, votes so far) (SPEC R156)."""
+
+    @abstractmethod
+    def skip_votes(self, code: str, media_version: int) -> int:
+        """Return how many users voted to skip the media version."""
 
     # playback cache ------------------------------------------------------------
     @abstractmethod

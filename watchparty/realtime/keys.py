@@ -40,6 +40,16 @@ def chat_duplicate(code: str, user_id: int, digest: str) -> str:
     return f"room:{code}:chat-dup:{user_id}:{digest}"
 
 
+def pause_budget(code: str, user_id: int) -> str:
+    """Counter of one viewer's PAUSEs in the current budget window (SPEC R106)."""
+    return f"room:{code}:pauses:{user_id}"
+
+
+def skip_votes(code: str, media_version: int) -> str:
+    """Set of the users who voted to skip one media version (SPEC R156)."""
+    return f"room:{code}:skip:{media_version}"
+
+
 def process_sockets(process_id: str) -> str:
     """Hash sid -> "room_code|user_id" for every socket held by one server process."""
     return f"proc:{process_id}:sockets"

@@ -138,6 +138,16 @@ class MemoryStore(MemorySyncState, RealtimeStore):
         """Return True if the sid is recorded in the room."""
         return sid in self._room_sockets.get(code, {})
 
+    @_locked
+    def user_sockets(self, code: str, user_id: int) -> list[SocketRecord]:
+        """Return the sockets one user has in the room."""
+        room = self._room_sockets.get(code, {})
+        return [
+            SocketRecord(sid, code, owner, process_id)
+            for sid, (process_id, owner) in room.items()
+            if owner == user_id
+        ]
+
     # process liveness --------------------------------------------------------
     @_locked
     def beat(self, process_id: str, now: float) -> bool:
@@ -209,6 +219,40 @@ class MemoryStore(MemorySyncState, RealtimeStore):
             return False
         self._set_expiring(key, "1", seconds)
         return True
+
+    # moderation and queue ------------------------------------------------------
+    @_locked
+    def count_pause(self, code: str, user_id: int, limit: int, window_seconds: float) -> bool:
+        """Count a viewer's PAUSE within its budget."""
+        key = keys.pause_budget(code, user_id)
+        item = self._live(key)
+        if item is None:
+            if limit < 1:
+                return False
+            self._set_expiring(key, 1, window_seconds)
+            return True
+        count, expires_at = item
+        if count >= limit:
+            return False
+        self._expiring[key] = (count + 1, expires_at)
+        return True
+
+    @_locked
+    def add_skip_vote(self, code: str, media_version: int, user_id: int, seconds: float) -> tuple[bool, int]:
+        """Add a vote and count the votes."""
+        key = keys.skip_votes(code, media_version)
+        item = self._live(key)
+        voters = set(item[0]) if item is not None else set()
+        added = user_id not in voters
+        voters.add(user_id)
+        self._set_expiring(key, frozenset(voters), seconds)
+        return added, len(voters)
+
+    @_locked
+    def skip_votes(self, code: str, media_version: int) -> int:
+        """Return the number of votes for the media version."""
+        item = self._live(keys.skip_votes(code, media_version))
+        return len(item[0]) if item is not None else 0
 
     # playback cache ------------------------------------------------------------
     @_locked

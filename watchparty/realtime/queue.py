@@ -5,6 +5,7 @@ import time
 import socketio
 
 LISTEN_RETRY_SECONDS = 0.5
+QUEUE_CHANNEL = "flask-socketio"
 
 
 class PromptRedisManager(socketio.RedisManager):
@@ -31,7 +32,7 @@ class PromptRedisManager(socketio.RedisManager):
 
 def queue_manager(redis_url: str, write_only: bool = False) -> PromptRedisManager:
     """Build the message-queue manager for a server (or a write-only emitter)."""
-    return PromptRedisManager(redis_url, channel="flask-socketio", write_only=write_only)
+    return PromptRedisManager(redis_url, channel=QUEUE_CHANNEL, write_only=write_only)
 
 
 def start_listening(server: socketio.Server) -> None:

@@ -80,6 +80,21 @@ if count == 1 then redis.call("PEXPIRE", KEYS[1], ARGV[1]) end
 return count
 """
 
+_COUNT_UNDER_LIMIT = """
+-- KEYS: counter; ARGV: limit, window in milliseconds. Returns 1 when counted.
+local count = tonumber(redis.call("GET", KEYS[1]) or "0")
+if count >= tonumber(ARGV[1]) then return 0 end
+if redis.call("INCR", KEYS[1]) == 1 then redis.call("PEXPIRE", KEYS[1], ARGV[2]) end
+return 1
+"""
+
+_ADD_TO_SET = """
+-- KEYS: set; ARGV: member, TTL in milliseconds. Returns {added, size}.
+local added = redis.call("SADD", KEYS[1], ARGV[1])
+redis.call("PEXPIRE", KEYS[1], ARGV[2])
+return {added, redis.call("SCARD", KEYS[1])}
+"""
+
 _CACHE_PLAYBACK = """
 -- KEYS: cached snapshot; ARGV: snapshot JSON, its version
 local cached = redis.call("GET", KEYS[1])
@@ -140,6 +155,8 @@ class RedisStore(RedisSyncState, RealtimeStore):
         self._forget_room = client.register_script(_FORGET_ROOM)
         self._count_in_window = client.register_script(_COUNT_IN_WINDOW)
         self._cache_playback = client.register_script(_CACHE_PLAYBACK)
+        self._count_under_limit = client.register_script(_COUNT_UNDER_LIMIT)
+        self._add_to_set = client.register_script(_ADD_TO_SET)
 
     @classmethod
     def from_url(cls, url: str) -> "RedisStore":
@@ -229,6 +246,16 @@ class RedisStore(RedisSyncState, RealtimeStore):
         """Return True if the sid is recorded in the room."""
         return bool(self._client.hexists(keys.room_sockets(code), sid))
 
+    @_translated
+    def user_sockets(self, code: str, user_id: int) -> list[SocketRecord]:
+        """Return the sockets one user has in the room, on any process."""
+        records = []
+        for sid, entry in self._client.hgetall(keys.room_sockets(code)).items():
+            process_id, owner = _split(entry)
+            if owner == user_id:
+                records.append(SocketRecord(sid, code, owner, process_id))
+        return records
+
     # process liveness --------------------------------------------------------
     @_translated
     def beat(self, process_id: str, now: float) -> bool:
@@ -301,6 +328,25 @@ class RedisStore(RedisSyncState, RealtimeStore):
         """Mark a text as sent for some seconds; False if it was already marked."""
         key = keys.chat_duplicate(code, user_id, digest)
         return bool(self._client.set(key, "1", nx=True, px=_milliseconds(seconds)))
+
+    # moderation and queue ------------------------------------------------------
+    @_translated
+    def count_pause(self, code: str, user_id: int, limit: int, window_seconds: float) -> bool:
+        """Count a viewer's PAUSE within its budget, in one script."""
+        script_keys = [keys.pause_budget(code, user_id)]
+        return self._count_under_limit(keys=script_keys, args=[limit, _milliseconds(window_seconds)]) == 1
+
+    @_translated
+    def add_skip_vote(self, code: str, media_version: int, user_id: int, seconds: float) -> tuple[bool, int]:
+        """Add a vote and count the votes in one script."""
+        script_keys = [keys.skip_votes(code, media_version)]
+        added, votes = self._add_to_set(keys=script_keys, args=[user_id, _milliseconds(seconds)])
+        return added == 1, int(votes)
+
+    @_translated
+    def skip_votes(self, code: str, media_version: int) -> int:
+        """Return the number of votes for the media version."""
+        return self._client.scard(keys.skip_votes(code, media_version))
 
     # playback cache ------------------------------------------------------------
     @_translated

@@ -3,15 +3,15 @@
 from sqlalchemy import select
 
 from watchparty.auth.models import User
-from watchparty.errors import ApiError
+from watchparty.domain_errors import DomainError, Kind
 from watchparty.extensions import db
 from watchparty.roles.permissions import Action, Role, can
 from watchparty.rooms.models import Participant, Room
 
 
-class Forbidden(ApiError):
+class Forbidden(DomainError):
     def __init__(self, message: str = "Your role in this room does not allow this."):
-        super().__init__(403, "forbidden", message)
+        super().__init__(Kind.FORBIDDEN, message)
 
 
 def role_of(room: Room, user_id: int) -> Role | None:

@@ -3,8 +3,9 @@
 import logging
 
 from watchparty.extensions import realtime
-from watchparty.realtime import RealtimeUnavailable, SocketRecord
+from watchparty.realtime import RealtimeUnavailable, SocketRecord, socket_server
 from watchparty.rooms import broadcast
+from watchparty.rooms.lifecycle import RoomState
 
 log = logging.getLogger(__name__)
 
@@ -27,10 +28,15 @@ def close_room(code: str, reason: str) -> None:
     sockets = forget_room(code)
     broadcast.room_closed(code, reason)
     for record in sockets:
-        broadcast.disconnect(record.sid)
+        socket_server.disconnect(record.sid)
 
 
 def close_socket(sid: str, reason: str) -> None:
     """Tell one socket its room is closed and let it go."""
     broadcast.socket_closed(sid, reason)
-    broadcast.disconnect(sid)
+    socket_server.disconnect(sid)
+
+
+def closing_reason(state: str) -> str:
+    """The ROOM_CLOSED reason for a closed state."""
+    return "deleted" if state == RoomState.DELETED else "expired"

@@ -3,15 +3,16 @@
 import logging
 import time
 
-from flask import current_app, request
+from flask import request
 from flask_socketio import ConnectionRefusedError, Namespace
 
-from watchparty.extensions import socketio
-from watchparty.realtime import RealtimeUnavailable
-from watchparty.rooms import commands, control, presence
-from watchparty.rooms.broadcast import NAMESPACE
-from watchparty.rooms.refusals import SERVICE_UNAVAILABLE, ConnectionRefused
-from watchparty.rooms.sockets import local_sockets
+from watchparty.chat import messaging as chat_messaging
+from watchparty.chat.payloads import SendChat
+from watchparty.realtime import socket_server
+from watchparty.realtime.local_sockets import SocketContext, local_sockets
+from watchparty.realtime.payloads import SocketPayload, parse
+from watchparty.rooms import grace, payloads, playback_commands, presence
+from watchparty.rooms.refusals import ConnectionRefused
 from watchparty.sync import control as sync
 
 log = logging.getLogger(__name__)
@@ -19,7 +20,7 @@ log = logging.getLogger(__name__)
 
 def is_spoofed(sid: str) -> bool:
     """A `connect`/`disconnect` event sent by a client arrives while the sid is connected (R36)."""
-    return socketio.server.manager.is_connected(sid, NAMESPACE)
+    return socket_server.is_connected(sid)
 
 
 def connection_values(auth) -> tuple:
@@ -37,6 +38,18 @@ def refused(refusal: ConnectionRefused) -> ConnectionRefusedError:
     return error
 
 
+def sender_in_open_room() -> SocketContext | None:
+    """The sending socket's context; None for a socket we do not hold, or whose room is closed.
+
+    Without Redis this reads the room's state from the database and, when the
+    CLI closed the room, closes its sockets now (R44).
+    """
+    context = local_sockets.get(request.sid)
+    if context is None or grace.closed_by_offline_cli(context):
+        return None
+    return context
+
+
 class RoomNamespace(Namespace):
     """One connection is one viewer in one room."""
 
@@ -44,40 +57,32 @@ class RoomNamespace(Namespace):
         """A client connects with its token and room code; refused with R31's payload."""
         if is_spoofed(request.sid):
             return None
-        token, code = connection_values(auth)
         try:
-            presence.admit(request.sid, token, code)
-            socketio.start_background_task(
-                presence.confirm_admission, current_app._get_current_object(), request.sid
-            )
+            presence.connect(request.sid, *connection_values(auth))
         except ConnectionRefused as refusal:
             raise refused(refusal) from None
-        except RealtimeUnavailable:
-            presence.forget_local(request.sid)
-            raise refused(ConnectionRefused(SERVICE_UNAVAILABLE)) from None
         return None
 
     def on_disconnect(self, reason=None):
         """The socket is gone: USER_LEFT for a user's last socket, grace for the host's (R33, R40)."""
-        if is_spoofed(request.sid):
-            return
-        presence.disconnect_local(request.sid)
+        if not is_spoofed(request.sid):
+            presence.disconnect(request.sid)
 
     def on_PLAY(self, payload=None):
-        """The host plays, optionally from `time` at `rate`; the room gets PLAYBACK_STATE (R38, R122)."""
-        self._host_command(commands.Play, payload, "play")
+        """Host or cohost plays, optionally from `time` at `rate`; the room gets PLAYBACK_STATE (R38)."""
+        self._playback_command(payloads.Play, payload, "play")
 
     def on_PAUSE(self, payload=None):
-        """The host pauses, optionally at `time`; the room gets PLAYBACK_STATE."""
-        self._host_command(commands.Pause, payload, "pause")
+        """Host or cohost pauses, optionally at `time`; the room gets PLAYBACK_STATE."""
+        self._playback_command(payloads.Pause, payload, "pause")
 
     def on_SEEK(self, payload=None):
-        """The host seeks to `time`, keeping is_playing; the room gets PLAYBACK_STATE."""
-        self._host_command(commands.Seek, payload, "seek")
+        """Host or cohost seeks to `time`, keeping is_playing; the room gets PLAYBACK_STATE."""
+        self._playback_command(payloads.Seek, payload, "seek")
 
     def on_RATE(self, payload=None):
         """Host or cohost changes the speed; the room gets PLAYBACK_STATE (R123)."""
-        context, command = self._parse(commands.ChangeRate, payload)
+        context, command = self._accept(payloads.ChangeRate, payload)
         if context is not None:
             sync.change_rate(context, command.rate)
 
@@ -90,55 +95,54 @@ class RoomNamespace(Namespace):
 
     def on_SYNC_CHECK(self, payload=None):
         """A client reports its position, rtt and buffering; it alone may get SYNC_CORRECTION (R60, R130)."""
-        context, command = self._parse(commands.SyncCheck, payload)
+        context, check = self._accept(payloads.SyncCheck, payload)
         if context is None:
             return None
-        return sync.sync_check(context, command)
+        return sync.sync_check(context, check)
 
     def on_READY(self, payload=None):
         """A client says whether its player can play on (R110)."""
-        context, command = self._parse(commands.Ready, payload)
+        context, report = self._accept(payloads.Ready, payload)
         if context is not None:
-            sync.set_ready(context, command.ready)
+            sync.set_ready(context, report.ready)
 
     def on_RESYNC(self, payload=None):
         """Host or cohost makes one user's players seek exactly to the room (R132)."""
-        context, command = self._parse(commands.Resync, payload)
+        context, request_ = self._accept(payloads.Resync, payload)
         if context is not None:
-            sync.resync(context, command.user_id)
+            sync.resync(context, request_.user_id)
 
     def on_PLAYER_EVENT(self, payload=None):
         """The host's player reports progress (R62)."""
-        context, command = self._parse(commands.PlayerEvent, payload)
+        context, report = self._accept(payloads.PlayerEvent, payload)
         if context is not None:
-            control.player_event(context, command.event, command.currentTime, command.duration)
+            playback_commands.player_event(
+                context, report.event, report.currentTime, report.duration, report.media_version
+            )
 
     def on_CHAT(self, payload=None):
         """A participant chats; the whole room gets CHAT, or the sender an ERROR (R50-R56)."""
-        context, command = self._parse(commands.ChatMessage, payload)
+        context, chat = self._accept(SendChat, payload)
         if context is not None:
-            control.send_chat(context, command.message)
+            chat_messaging.send_chat(context, chat.message)
 
-    def _host_command(self, model, payload, kind):
-        context, command = self._parse(model, payload)
+    def _playback_command(self, model, payload, kind):
+        context, command = self._accept(model, payload)
         if context is not None:
-            control.host_command(context, kind, command.time, getattr(command, "rate", None))
+            playback_commands.playback_command(context, kind, command.time, getattr(command, "rate", None))
 
     @staticmethod
-    def _parse(model, payload):
-        context = local_sockets.get(request.sid)
-        if context is None or not presence.room_still_open(context):
-            return None, None
-        command = commands.parse(model, payload)
-        return (context, command) if command is not None else (None, None)
+    def _accept(model: type[SocketPayload], payload) -> tuple:
+        """(sender, parsed payload) for a socket in an open room, else (None, None) (R36)."""
+        context = sender_in_open_room()
+        parsed = parse(model, payload) if context is not None else None
+        return (context, parsed) if parsed is not None else (None, None)
+
+
+def log_handler_error(exc: Exception) -> None:
+    log.exception("error in a /room handler; the client is left connected", exc_info=exc)
 
 
 def register_namespace() -> None:
     """Attach the /room namespace and its error handler to the Socket.IO server, once."""
-    if any(handler.namespace == NAMESPACE for handler in socketio.namespace_handlers):
-        return
-    socketio.on_namespace(RoomNamespace(NAMESPACE))
-
-    @socketio.on_error(NAMESPACE)
-    def _log_handler_error(exc):
-        log.exception("error in a /room handler; the client is left connected", exc_info=exc)
+    socket_server.register_namespace(RoomNamespace(socket_server.NAMESPACE), log_handler_error)

@@ -7,6 +7,7 @@ from sqlalchemy import select
 
 from watchparty.database import utcnow
 from watchparty.extensions import db, realtime
+from watchparty.roles import handover
 from watchparty.rooms import closing
 from watchparty.rooms.lifecycle import RoomState
 from watchparty.rooms.models import Room
@@ -32,14 +33,26 @@ def lapsed_rooms() -> list[Room]:
     return [room for room in in_grace if grace_lapsed(room)] + list(stale_created)
 
 
-def expire_rooms(dry_run: bool = False) -> int:
-    """Expire every lapsed room once and close its sockets; return how many this run expired."""
+def expire_rooms(dry_run: bool = False) -> tuple[int, int]:
+    """Expire every lapsed room once, or hand it to a connected cohost (R44, R104).
+
+    Returns (expired, handed over) by this run. Without Redis the CLI cannot
+    see who is connected, so it only expires; the server hands over.
+    """
     rooms = lapsed_rooms()
     if dry_run:
-        return len(rooms)
-    expired = 0
+        handing = sum(1 for room in rooms if can_hand_over(room) and handover.has_connected_cohost(room))
+        return len(rooms) - handing, handing
+    expired = handed = 0
     for room in rooms:
-        if Room.transition(room.id, RoomState(room.state), RoomState.EXPIRED, closed_at=utcnow()):
+        if can_hand_over(room) and handover.hand_to_successor(room):
+            handed += 1
+        elif Room.transition(room.id, RoomState(room.state), RoomState.EXPIRED, closed_at=utcnow()):
             closing.close_room(room.code, reason="expired")
             expired += 1
-    return expired
+    return expired, handed
+
+
+def can_hand_over(room: Room) -> bool:
+    """Only a GRACE room seen through Redis has a successor to find."""
+    return realtime.is_shared and room.state == RoomState.GRACE

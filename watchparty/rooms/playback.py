@@ -70,7 +70,7 @@ def create_playback(room_id: int) -> None:
 
 @dataclass(frozen=True)
 class Change:
-    """One playback command: `kind` is play, pause, seek, rate or reset (media change, R23)."""
+    """One playback command: `kind` is play, pause, seek, rate, or reset / restart (new media, R23, R154)."""
 
     kind: str
     position: float | None = None
@@ -89,6 +89,8 @@ def _command_values(change: Change, now: float) -> dict:
                 "effective_at": case((playing, running), else_=now + change.lead)}  # fmt: skip
     if change.kind == "seek":
         return {"position": given, "effective_at": case((playing, now + change.lead), else_=now)}
+    if change.kind == "restart":  # new media that plays at once (R154)
+        return {"is_playing": True, "position": given or 0.0, "effective_at": now + change.lead}
     if change.kind == "rate":
         ahead = and_(playing, Playback.effective_at > now)
         return {"position": current, "effective_at": case((ahead, Playback.effective_at), else_=now)}

@@ -1,183 +1,131 @@
-"""Who is in a room: admitting sockets, letting them go, host grace, dead processes (R30-R43)."""
+"""Who is in a room: admitting a socket, bootstrapping it, letting it go (R30-R33)."""
 
-import contextlib
-import logging
-import time
-from datetime import UTC, datetime
-
-from flask import current_app
-from flask_jwt_extended import decode_token
 from sqlalchemy import select
 
-from watchparty import chat
 from watchparty.auth.models import User
-from watchparty.database import utcnow
-from watchparty.extensions import db, realtime, socketio
-from watchparty.realtime import RealtimeUnavailable, SocketRecord
-from watchparty.rooms import broadcast, closing, playback
-from watchparty.rooms.broadcast import NAMESPACE
+from watchparty.auth.tokens import user_from_token
+from watchparty.chat import messaging as chat_messaging
+from watchparty.extensions import db, realtime
+from watchparty.moderation.services import is_banned
+from watchparty.queue import services as queue
+from watchparty.queue import voting
+from watchparty.realtime import RealtimeUnavailable, SocketRecord, socket_server
+from watchparty.realtime.local_sockets import PROCESS_ID, SocketContext, local_sockets
+from watchparty.roles import services as roles
+from watchparty.rooms import broadcast, closing, grace, playback
 from watchparty.rooms.lifecycle import CLOSED_STATES, RoomState, is_closed
 from watchparty.rooms.models import Room
 from watchparty.rooms.refusals import (
+    BANNED,
     NOT_A_PARTICIPANT,
     ROOM_CLOSED,
     ROOM_NOT_FOUND,
+    SERVICE_UNAVAILABLE,
     UNAUTHORIZED,
     ConnectionRefused,
 )
-from watchparty.rooms.services import find_room, is_participant
-from watchparty.rooms.sockets import PROCESS_ID, SocketContext, local_sockets
+from watchparty.rooms.services import find_room, is_participant, room_state
 from watchparty.sync import readiness
 
-log = logging.getLogger(__name__)
-
+MAX_CODE_LENGTH = 64
 
 # admitting --------------------------------------------------------------------
 
 
-def user_from_token(token) -> User:
-    """Return the user a socket token names, or refuse with `unauthorized`."""
-    if not isinstance(token, str) or not token or len(token) > 4096:
+def connect(sid: str, token, code) -> None:
+    """Admit a socket into its room and bootstrap it (R30-R32, R41); raise ConnectionRefused."""
+    user = user_from_token(token)
+    if user is None:
         raise ConnectionRefused(UNAUTHORIZED)
     try:
-        claims = decode_token(token)
-    except Exception:  # expired, forged, malformed: all the same to the client
-        raise ConnectionRefused(UNAUTHORIZED) from None
-    subject = claims.get("sub")
-    user = db.session.get(User, int(subject)) if isinstance(subject, str) and subject.isdigit() else None
-    if user is None or claims.get("type") != "access":
-        raise ConnectionRefused(UNAUTHORIZED)
-    return user
+        admit(sid, user, admissible_room(code, user))
+    except RealtimeUnavailable:
+        local_sockets.pop(sid)  # refusing the socket makes it leave its Socket.IO rooms
+        raise ConnectionRefused(SERVICE_UNAVAILABLE) from None
+    socket_server.when_connected(sid, confirm_admission, sid)
 
 
 def admissible_room(code, user: User) -> Room:
     """Return the room the user may enter, checking R31's codes in order."""
-    room = find_room(code) if isinstance(code, str) and len(code) < 64 else None
+    room = find_room(code) if isinstance(code, str) and len(code) < MAX_CODE_LENGTH else None
     if room is None:
         raise ConnectionRefused(ROOM_NOT_FOUND)
     if is_closed(room.state):
         if not realtime.is_shared:
-            close_locally_after_cli(room.code, room.state)
+            grace.close_after_offline_cli(room.code, room.state)
         raise ConnectionRefused(ROOM_CLOSED)
-    if room.state == RoomState.GRACE and not grace_is_running(room):
-        expire_lapsed_room(room)
+    if room.state == RoomState.GRACE and not grace.grace_is_running(room) and not grace.survives_lapse(room):
         raise ConnectionRefused(ROOM_CLOSED)
+    if is_banned(room.id, user.id):
+        raise ConnectionRefused(BANNED)
     if not is_participant(room.id, user.id):
         raise ConnectionRefused(NOT_A_PARTICIPANT)
     return room
 
 
-def grace_is_running(room: Room) -> bool:
-    """True while the grace key lives; the Redis TTL alone decides (R42)."""
-    try:
-        return realtime.grace_active(room.code)
-    except RealtimeUnavailable:
-        return True  # never expire a room because Redis blinked
-
-
-def expire_lapsed_room(room: Room) -> None:
-    """Lazy expiry (R43): mark EXPIRED once, then close the room's sockets everywhere."""
-    if Room.transition(room.id, RoomState.GRACE, RoomState.EXPIRED, closed_at=utcnow()):
-        closing.close_room(room.code, reason="expired")
-
-
-def admit(sid: str, token, code) -> SocketContext:
-    """Admit a socket into its room and bootstrap it (R30-R32, R41); raise ConnectionRefused."""
-    user = user_from_token(token)
-    room = admissible_room(code, user)
+def admit(sid: str, user: User, room: Room) -> None:
+    """Record the socket in its room, then bootstrap it and announce the user's first socket."""
     context = SocketContext(sid, room.id, room.code, user.id, user.display_name, user.id == room.host_id)
-    socketio.server.enter_room(sid, room.code, namespace=NAMESPACE)
+    socket_server.enter_room(sid, room.code)
     local_sockets.add(context)
     first = realtime.add_socket(SocketRecord(sid, room.code, user.id, PROCESS_ID))
-    if room_state_now(room.id) in CLOSED_STATES:  # closed while we were admitting
+    if room_state(room.id) in CLOSED_STATES:  # closed while we were admitting
         local_sockets.pop(sid)
         realtime.remove_socket(PROCESS_ID, sid)
         raise ConnectionRefused(ROOM_CLOSED)
     if context.is_host:
-        host_arrived(room)
-    send_bootstrap(context, room)
+        grace.host_arrived(room)
+    send_bootstrap(sid, room)
     if first:
-        announce("USER_JOINED", context.room_code, user, skip_sid=sid)
-    return context
+        announce("USER_JOINED", room, user, skip_sid=sid)
 
 
-def room_state_now(room_id: int) -> str | None:
-    """Read the room's state afresh from the database."""
-    return db.session.scalar(select(Room.state).where(Room.id == room_id))
-
-
-# A connect handler slowed down by load must still be waited for: checking
-# before it finishes would let a close that raced it go unnoticed.
-CONNECT_HANDLER_PATIENCE_SECONDS = 30.0
-
-
-def confirm_admission(app, sid: str) -> None:
-    """Background task after a connect: catch a room closed while the socket was connecting.
+def confirm_admission(sid: str) -> None:
+    """Once the server has connected the sid: catch a room closed while it was connecting.
 
     python-socketio ignores a disconnect for a sid whose connect handler is
     still running, so a close that raced the connect may have missed it; the
     close also removed the sid's record, which is how we notice (R24, R43).
     """
-    deadline = time.monotonic() + CONNECT_HANDLER_PATIENCE_SECONDS
-    while not socketio.server.manager.is_connected(sid, NAMESPACE) and time.monotonic() < deadline:
-        if local_sockets.get(sid) is None:
-            return
-        socketio.sleep(0.01)
     context = local_sockets.get(sid)
     if context is None:
         return
-    with app.app_context():
-        try:
-            if realtime.has_socket(context.room_code, sid):
-                return
-        except RealtimeUnavailable:
-            return  # the heartbeat re-registers our sockets when Redis is back
-        state = room_state_now(context.room_id)
-        if state in CLOSED_STATES:
-            closing.forget_room(context.room_code)  # what this connect wrote after the close
-            closing.close_socket(sid, reason=closing_reason(state))
+    try:
+        if realtime.has_socket(context.room_code, sid):
+            return
+    except RealtimeUnavailable:
+        return  # the heartbeat re-registers our sockets when Redis is back
+    state = room_state(context.room_id)
+    if state in CLOSED_STATES:
+        closing.forget_room(context.room_code)  # what this connect wrote after the close
+        closing.close_socket(sid, reason=closing.closing_reason(state))
 
 
-def closing_reason(state: str) -> str:
-    """The ROOM_CLOSED reason for a closed state."""
-    return "deleted" if state == RoomState.DELETED else "expired"
-
-
-def close_locally_after_cli(code: str, state: str) -> None:
-    """Without Redis the CLI cannot reach our sockets: close them when the room is next used (R44)."""
-    closing.close_room(code, reason=closing_reason(state))
-
-
-def host_arrived(room: Room) -> None:
-    """The host's socket makes a new room LIVE and ends a grace period (R41, R45)."""
-    if room.state == RoomState.CREATED:
-        Room.transition(room.id, RoomState.CREATED, RoomState.LIVE)
-    elif room.state == RoomState.GRACE and Room.transition(
-        room.id, RoomState.GRACE, RoomState.LIVE, host_disconnected_at=None
-    ):
-        realtime.end_grace(room.code)
-        broadcast.host_reconnected(room.code)
-
-
-def send_bootstrap(context: SocketContext, room: Room) -> None:
-    """Send exactly one PLAYBACK_STATE, PRESENCE and CHAT_HISTORY to the new socket (R32)."""
-    snapshot = playback.current_snapshot(room.code, room.id)
-    broadcast.to_own_socket("PLAYBACK_STATE", snapshot.payload(), context.sid)
-    broadcast.to_own_socket("PRESENCE", presence_payload(room), context.sid)
-    broadcast.to_own_socket("CHAT_HISTORY", {"messages": chat.bootstrap_messages(room)}, context.sid)
+def send_bootstrap(sid: str, room: Room) -> None:
+    """Send one PLAYBACK_STATE, PRESENCE, CHAT_HISTORY, QUEUE_UPDATED, SKIP_VOTES; any READY_CHECK (R100a)."""
+    broadcast.bootstrap(sid, playback.current_snapshot(room.code, room.id), presence_payload(room))
+    chat_messaging.send_history(sid, room)
+    socket_server.emit_to_own_socket("QUEUE_UPDATED", queue.read_queue(room), sid)
+    socket_server.emit_to_own_socket("SKIP_VOTES", voting.votes_payload(room), sid)
     pending = readiness.pending_for(room.code)
     if pending is not None:
-        broadcast.to_own_socket("READY_CHECK", pending, context.sid)
+        socket_server.emit_to_own_socket("READY_CHECK", pending, sid)  # R100a
 
 
 def presence_payload(room: Room) -> dict:
-    """Who is connected to the room, host marked (R32)."""
+    """Who is connected to the room, host marked, each with a role (R32, R100a)."""
     user_ids = sorted(realtime.present_user_ids(room.code))
     names = display_names(user_ids)
+    cohost_ids = {user.id for user in roles.cohosts(room.id)}
     return {
         "viewer_count": len(user_ids),
         "users": [
-            {"id": user_id, "display_name": names[user_id], "is_host": user_id == room.host_id}
+            {
+                "id": user_id,
+                "display_name": names[user_id],
+                "is_host": user_id == room.host_id,
+                "role": role_name(room, user_id, cohost_ids),
+            }
             for user_id in user_ids
             if user_id in names
         ],
@@ -204,24 +152,28 @@ def display_names(user_ids: list[int]) -> dict[int, str]:
     return {user_id: _display_names[user_id] for user_id in user_ids if user_id in _display_names}
 
 
-def announce(event: str, code: str, user: User, skip_sid: str | None = None) -> None:
-    """Send USER_JOINED or USER_LEFT with the new viewer count (R32, R33)."""
-    payload = {"user": user.to_public_dict(), "viewer_count": realtime.viewer_count(code)}
-    broadcast.presence_changed(event, code, payload, skip_sid=skip_sid)
+def role_name(room: Room, user_id: int, cohost_ids: set[int]) -> str:
+    """host, cohost or viewer, from ids already read."""
+    if user_id == room.host_id:
+        return "host"
+    return "cohost" if user_id in cohost_ids else "viewer"
 
 
-def room_still_open(context: SocketContext) -> bool:
-    """Without Redis the CLI cannot reach our sockets: close them at the room's next event (R44)."""
-    if realtime.is_shared:
-        return True
-    state = room_state_now(context.room_id)
-    if state is None or not is_closed(state):
-        return True
-    close_locally_after_cli(context.room_code, state)
-    return False
+def announce(event: str, room: Room, user: User, skip_sid: str | None = None) -> None:
+    """Send USER_JOINED or USER_LEFT with the user's role and the new viewer count (R32, R33, R100a)."""
+    role = roles.role_of(room, user.id)  # None once banned: the user left as a viewer
+    user_payload = {**user.to_public_dict(), "role": role.value if role else "viewer"}
+    payload = {"user": user_payload, "viewer_count": realtime.viewer_count(room.code)}
+    broadcast.presence_changed(event, room.code, payload, skip_sid=skip_sid)
 
 
 # letting go -------------------------------------------------------------------
+
+
+def disconnect(sid: str) -> None:
+    """Forget a socket of this process that disconnected (R33, R40)."""
+    local_sockets.pop(sid)
+    socket_gone(PROCESS_ID, sid)
 
 
 def socket_gone(process_id: str, sid: str) -> None:
@@ -240,89 +192,6 @@ def socket_gone(process_id: str, sid: str) -> None:
     user = db.session.get(User, removal.user_id)
     if room is None or user is None or is_closed(room.state):
         return
-    announce("USER_LEFT", room.code, user)
+    announce("USER_LEFT", room, user)
     if user.id == room.host_id:
-        start_grace(room)
-
-
-def start_grace(room: Room) -> None:
-    """Host gone: GRACE in the database, a TTL key, playback frozen, HOST_DISCONNECTED (R40)."""
-    if room.host_id in realtime.present_user_ids(room.code):
-        return  # the host came back on another process meanwhile
-    if not Room.transition(room.id, RoomState.LIVE, RoomState.GRACE, host_disconnected_at=utcnow()):
-        return
-    snapshot = playback.change_playback(room.id, playback.Change("pause"))
-    seconds = float(current_app.config["GRACE_PERIOD_SECONDS"])
-    realtime.start_grace(room.code, seconds)
-    readiness.announce_playback(room.code, snapshot)
-    expires_at = datetime.fromtimestamp(time.time() + seconds, UTC).isoformat()
-    payload = {"grace_seconds": seconds, "grace_expires_at": expires_at}
-    broadcast.host_disconnected(room.code, payload)
-
-
-def forget_local(sid: str) -> None:
-    """Drop a socket that was never fully admitted (refusing it leaves its rooms)."""
-    local_sockets.pop(sid)
-
-
-def disconnect_local(sid: str) -> None:
-    """Forget a socket of this process that disconnected."""
-    local_sockets.pop(sid)
-    socket_gone(PROCESS_ID, sid)
-
-
-# process liveness (R35) -----------------------------------------------------------
-
-
-def heartbeat() -> None:
-    """Prove this process is alive, re-register after a Redis restart, sweep dead processes."""
-    now = time.time()
-    if realtime.beat(PROCESS_ID, now):
-        reregister_local_sockets()
-    dead_after = float(current_app.config["PRESENCE_DEAD_AFTER_SECONDS"])
-    for process_id in realtime.silent_processes(now - dead_after):
-        if process_id != PROCESS_ID:
-            sweep_process(process_id)
-
-
-def reregister_local_sockets() -> None:
-    """Put this process's live sockets back into an emptied store."""
-    for context in local_sockets.all():
-        record = SocketRecord(context.sid, context.room_code, context.user_id, PROCESS_ID)
-        realtime.add_socket(record)
-
-
-def sweep_process(process_id: str) -> None:
-    """Replay a disconnect for each socket of a dead process; only the claimer does (R35)."""
-    records = realtime.claim_dead_process(process_id)
-    if records is None:
-        return
-    log.warning("process %s is silent: clearing its %d sockets", process_id, len(records))
-    for record in records:
-        socket_gone(process_id, record.sid)
-
-
-def run_heartbeats(app) -> None:
-    """Background task: beat every PRESENCE_HEARTBEAT_SECONDS; never dies of an error."""
-    interval = float(app.config["PRESENCE_HEARTBEAT_SECONDS"])
-    while True:
-        with app.app_context():
-            try:
-                heartbeat()
-            except RealtimeUnavailable:
-                log.warning("realtime store unavailable; heartbeat will retry")
-            except Exception:
-                log.exception("heartbeat failed; will retry")
-        socketio.sleep(interval)
-
-
-def leave_all_local_sockets(app) -> None:
-    """Clean shutdown: let this process's sockets go, then drop its records."""
-    with app.app_context():
-        for context in local_sockets.all():
-            try:
-                disconnect_local(context.sid)
-            except Exception:
-                log.exception("could not release socket %s", context.sid)
-        with contextlib.suppress(RealtimeUnavailable):
-            realtime.forget_process(PROCESS_ID)
+        grace.start_grace(room)

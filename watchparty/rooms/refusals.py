@@ -3,6 +3,7 @@
 UNAUTHORIZED = "unauthorized"
 ROOM_NOT_FOUND = "room_not_found"
 ROOM_CLOSED = "room_closed"
+BANNED = "banned"
 NOT_A_PARTICIPANT = "not_a_participant"
 SERVICE_UNAVAILABLE = "service_unavailable"
 
@@ -10,6 +11,7 @@ MESSAGES = {
     UNAUTHORIZED: "A valid access token is required.",
     ROOM_NOT_FOUND: "There is no room with this code.",
     ROOM_CLOSED: "This room was closed.",
+    BANNED: "You are banned from this room.",
     NOT_A_PARTICIPANT: "Join the room before connecting.",
     SERVICE_UNAVAILABLE: "The realtime service is unavailable; try again shortly.",
 }

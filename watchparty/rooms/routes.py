@@ -3,6 +3,8 @@
 from flask import Blueprint
 from flask_login import current_user, login_required
 
+from watchparty.moderation.services import refuse_if_banned
+from watchparty.queue.voting import announce_votes
 from watchparty.rooms import services
 from watchparty.rooms.schemas import CreateRoomBody, MessagesQuery, PublicRoomsQuery, UpdateRoomBody
 from watchparty.validation import parse_body, parse_query
@@ -32,8 +34,10 @@ def public_rooms():
 @bp.get("/<code>/")
 @login_required
 def get_room(code: str):
-    """Read a room; reading never changes its state."""
-    return {"room": services.room_payload_for(services.open_room(code), current_user)}
+    """Read a room; reading never changes its state. A banned user gets 403 `banned` (R105)."""
+    room = services.open_room(code)
+    refuse_if_banned(room, current_user.id)
+    return {"room": services.room_payload_for(room, current_user)}
 
 
 @bp.post("/<code>/join/")
@@ -49,7 +53,10 @@ def join_room(code: str):
 def update_room(code: str):
     """Change a room (host only)."""
     body = parse_body(UpdateRoomBody)
-    room = services.update_room(code, current_user, body.changes())
+    changes = body.changes()
+    room = services.update_room(code, current_user, changes)
+    if "media" in changes:
+        announce_votes(room)  # a new media version starts with no votes (R156)
     return {"room": services.room_payload_for(room, current_user)}
 
 

@@ -7,8 +7,9 @@ from sqlalchemy.exc import IntegrityError
 from watchparty import chat, providers
 from watchparty.auth.models import User
 from watchparty.database import utcnow
-from watchparty.errors import ApiError
+from watchparty.domain_errors import DomainError, Kind, invalid_input
 from watchparty.extensions import db, realtime
+from watchparty.moderation.services import refuse_if_banned
 from watchparty.realtime import RealtimeUnavailable
 from watchparty.roles import services as roles
 from watchparty.roles.permissions import Action
@@ -22,19 +23,12 @@ from watchparty.sync import readiness
 CODE_ATTEMPTS = 10
 
 
-class RoomNotFound(ApiError):
+class RoomClosed(DomainError):
     def __init__(self):
-        super().__init__(404, "not_found", "There is no room with this code.")
+        super().__init__(Kind.GONE, "This room was closed.")
 
 
-class RoomClosed(ApiError):
-    def __init__(self):
-        super().__init__(410, "room_closed", "This room was closed.")
-
-
-class NotParticipant(ApiError):
-    def __init__(self):
-        super().__init__(403, "forbidden", "Join the room first.")
+ROOM_NOT_FOUND = "There is no room with this code."
 
 
 # lookup ----------------------------------------------------------------------
@@ -49,19 +43,24 @@ def find_room(code: str) -> Room | None:
 
 
 def room_or_404(code: str) -> Room:
-    """Return the room, or raise 404."""
+    """Return the room, or refuse: not found."""
     room = find_room(code)
     if room is None:
-        raise RoomNotFound()
+        raise DomainError(Kind.NOT_FOUND, ROOM_NOT_FOUND)
     return room
 
 
 def open_room(code: str) -> Room:
-    """Return the room unless it is unknown (404) or closed (410)."""
+    """Return the room unless it is unknown (not found) or closed (RoomClosed)."""
     room = room_or_404(code)
     if is_closed(room.state):
         raise RoomClosed()
     return room
+
+
+def room_state(room_id: int) -> str | None:
+    """Read the room's state afresh from the database."""
+    return db.session.scalar(select(Room.state).where(Room.id == room_id))
 
 
 def is_participant(room_id: int, user_id: int) -> bool:
@@ -71,10 +70,10 @@ def is_participant(room_id: int, user_id: int) -> bool:
 
 
 def participant_room(code: str, user: User) -> Room:
-    """Return the open room if the user is a participant; 404, 410 or 403 otherwise."""
+    """Return the open room if the user is a participant; else refuse (not found, closed, forbidden)."""
     room = open_room(code)
     if not is_participant(room.id, user.id):
-        raise NotParticipant()
+        raise DomainError(Kind.FORBIDDEN, "Join the room first.")
     return room
 
 
@@ -157,12 +156,13 @@ def create_room(host: User, title: str, is_private: bool, is_chat_enabled: bool,
         playback.create_playback(room.id)
         db.session.commit()
         return room
-    raise ApiError(503, "service_unavailable", "Could not allocate a room code; try again.")
+    raise DomainError(Kind.UNAVAILABLE, "Could not allocate a room code; try again.")
 
 
 def join_room(code: str, user: User) -> tuple[Room, bool]:
-    """Make the user a participant; idempotent, True only the first time (R22)."""
+    """Make the user a participant; idempotent, True only the first time (R22); 403 if banned (R105)."""
     room = open_room(code)
+    refuse_if_banned(room, user.id)
     if is_participant(room.id, user.id):
         return room, False
     db.session.add(Participant(room_id=room.id, user_id=user.id))
@@ -241,5 +241,5 @@ def recent_messages(room: Room, limit: int | None) -> list[dict]:
     """The newest `limit` chat messages, oldest first (R26)."""
     cap = int(current_app.config["CHAT_HISTORY_LIMIT"])
     if limit is not None and limit > cap:
-        raise ApiError(400, "validation_error", "limit is too large.", {"limit": f"at most {cap}"})
+        raise invalid_input("limit is too large.", {"limit": f"at most {cap}"})
     return chat.recent_messages(room, limit)

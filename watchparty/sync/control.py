@@ -6,12 +6,12 @@ from flask import current_app
 
 from watchparty.extensions import db, realtime
 from watchparty.realtime import RealtimeUnavailable
+from watchparty.realtime.local_sockets import SocketContext
 from watchparty.roles import services as roles
 from watchparty.roles.permissions import Action, can
 from watchparty.rooms import broadcast, playback
 from watchparty.rooms.models import Room
 from watchparty.rooms.presence import display_names
-from watchparty.rooms.sockets import SocketContext
 from watchparty.sync import health, readiness
 from watchparty.sync.clock import time_sync_answer
 

@@ -13,8 +13,8 @@ import time
 
 from flask import current_app
 
-from watchparty.extensions import realtime, socketio
-from watchparty.realtime import RealtimeUnavailable, keys
+from watchparty.extensions import realtime
+from watchparty.realtime import RealtimeUnavailable, keys, socket_server
 
 log = logging.getLogger(__name__)
 
@@ -70,29 +70,29 @@ def report_arrived(code: str, send) -> None:
     interval = float(current_app.config["SYNC_HEALTH_INTERVAL_SECONDS"])
     left = realtime.claim_slot(keys.room_health_sent(code), interval)
     if left == 0.0:
-        socketio.start_background_task(_send_logged, current_app._get_current_object(), code, send)
+        socket_server.start_task(_send_logged, code, send)
         return
     with _trailing_lock:
         if code in _trailing:
             return
         _trailing.add(code)
-    socketio.start_background_task(_send_later, current_app._get_current_object(), code, send, left, interval)
+    socket_server.start_background(_send_later, current_app._get_current_object(), code, send, left, interval)
 
 
 def _send_later(app, code: str, send, delay: float, interval: float) -> None:
-    socketio.sleep(delay)
+    socket_server.sleep(delay)
     with _trailing_lock:
         _trailing.discard(code)
-    try:
-        if realtime.claim_slot(keys.room_health_sent(code), interval) == 0.0:
-            _send_logged(app, code, send)
-    except RealtimeUnavailable:
-        pass
-
-
-def _send_logged(app, code: str, send) -> None:
     with app.app_context():
         try:
-            send(code)
-        except Exception:  # a task has nobody to report to but the log
-            log.exception("could not send SYNC_HEALTH in room %s", code)
+            if realtime.claim_slot(keys.room_health_sent(code), interval) == 0.0:
+                _send_logged(code, send)
+        except RealtimeUnavailable:
+            pass
+
+
+def _send_logged(code: str, send) -> None:
+    try:
+        send(code)
+    except Exception:  # a task has nobody to report to but the log
+        log.exception("could not send SYNC_HEALTH in room %s", code)

@@ -13,8 +13,8 @@ import time
 
 from flask import current_app
 
-from watchparty.extensions import realtime, socketio
-from watchparty.realtime import RealtimeUnavailable, keys
+from watchparty.extensions import realtime
+from watchparty.realtime import RealtimeUnavailable, keys, socket_server
 from watchparty.rooms import broadcast, playback
 from watchparty.sync import health
 from watchparty.sync.timeline import start_lead
@@ -54,13 +54,12 @@ def begin(code: str, room_id: int, version: int, position: float | None, rate: f
              "waiting": waiting, "room_id": room_id}  # fmt: skip
     realtime.save_ready_check(code, check, timeout + FORGOTTEN_AFTER_DEADLINE)
     broadcast.ready_check(code, public(check))
-    app = current_app._get_current_object()
-    socketio.start_background_task(_at_deadline, app, code, version, timeout)
+    socket_server.start_background(_at_deadline, current_app._get_current_object(), code, version, timeout)
     return True
 
 
 def _at_deadline(app, code: str, version: int, timeout: float) -> None:
-    socketio.sleep(timeout)
+    socket_server.sleep(timeout)
     with app.app_context():
         try:
             check = realtime.ready_check(code)

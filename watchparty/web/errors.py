@@ -1,8 +1,10 @@
-"""HTML error pages outside /api/."""
+"""HTML error pages outside /api/, and the HTTP errors of the room page (R92)."""
 
 from flask import render_template
 from flask_wtf.csrf import CSRFError
-from werkzeug.exceptions import Forbidden, HTTPException, InternalServerError
+from werkzeug.exceptions import Forbidden, HTTPException, InternalServerError, NotFound
+
+from watchparty.rooms.lifecycle import RoomState
 
 TITLES = {
     403: "Not allowed",
@@ -22,6 +24,30 @@ class FormExpired(Forbidden):
     description = (
         "This form has expired or did not come from this site. Go back, reload the page and try again."
     )
+
+
+CLOSED_MESSAGES = {
+    RoomState.DELETED: "This room was closed: the host deleted it.",
+    RoomState.EXPIRED: "This room was closed: it expired.",
+}
+
+
+class NoSuchRoom(NotFound):
+    title = "No such room"
+    description = "There is no room with this code. Check the code and try again."
+
+
+class RoomGone(HTTPException):
+    code = 410
+    title = "Room closed"
+
+    def __init__(self, state: str):
+        super().__init__(CLOSED_MESSAGES.get(RoomState(state), "This room was closed."))
+
+
+class BannedFromRoom(Forbidden):
+    title = "Banned"
+    description = "You were removed and banned from this room."
 
 
 def render_error_page(exc: Exception):

@@ -3,14 +3,17 @@
 from flask import Blueprint, flash, has_request_context, redirect, render_template, request, url_for
 from flask_login import current_user, login_required, login_user, logout_user
 
+from watchparty import errors
 from watchparty.auth import services
-from watchparty.auth.routes import login_limit, login_limit_key
-from watchparty.errors import ApiError
+from watchparty.auth.rate_limits import LOGIN_SCOPE, login_failed, login_limit, login_limit_key
+from watchparty.domain_errors import DomainError
 from watchparty.extensions import limiter
+from watchparty.moderation.services import Banned
 from watchparty.rooms import services as rooms
 from watchparty.rooms.codes import normalize_code
 from watchparty.rooms.lifecycle import is_closed
-from watchparty.web import public_rooms, room_pages
+from watchparty.web import filters, public_rooms, room_form
+from watchparty.web.errors import BannedFromRoom, NoSuchRoom, RoomGone, render_error_page
 from watchparty.web.forms import CreateRoomForm, LoginForm, LogoutForm, RegisterForm
 from watchparty.web.navigation import safe_next_path
 from watchparty.web.security import add_security_headers
@@ -19,13 +22,10 @@ bp = Blueprint(
     "web", __name__, template_folder="templates", static_folder="static", static_url_path="/static/web"
 )
 bp.after_app_request(add_security_headers)
-bp.add_app_template_filter(public_rooms.time_ago, "time_ago")
-bp.add_app_template_filter(public_rooms.viewers_label, "viewers_label")
-bp.add_app_template_filter(public_rooms.iso_time, "iso_time")
+bp.record_once(lambda state: errors.render_pages_with(state.app, render_error_page))
+filters.register(bp)
 
 AUTH_PATHS = ("/login", "/register", "/logout")
-# Failed form logins share the API's bucket: its limit is scoped by its endpoint name (SPEC R14).
-API_LOGIN_SCOPE = "auth.login"
 
 
 @bp.app_context_processor
@@ -100,11 +100,11 @@ def new_room():
             (form.title.data or "").strip(),
             bool(form.is_private.data),
             True,
-            room_pages.media_from_form(form),
+            room_form.media_from_form(form),
         )
-    except ApiError as error:
-        message = room_pages.show_api_errors(form, error)
-        return render_index(status=error.status, create_form=form, create_error=message)
+    except DomainError as error:
+        message = room_form.show_field_errors(form, error)
+        return render_index(status=errors.status_for(error), create_form=form, create_error=message)
     return redirect(url_for("web.room_page", code=room.code))
 
 
@@ -114,18 +114,20 @@ def room_page(code: str):
     """The room page: join if needed, then the player, the chat and who is here (R92)."""
     room = rooms.find_room(code)
     if room is None:
-        raise room_pages.NoSuchRoom()
+        raise NoSuchRoom()
     if is_closed(room.state):
-        raise room_pages.RoomGone(room.state)
+        raise RoomGone(room.state)
     if room.code != code:
         return redirect(url_for("web.room_page", code=room.code))
     try:
         room, _ = rooms.join_room(room.code, current_user)
     except rooms.RoomClosed:
-        raise room_pages.RoomGone(rooms.room_or_404(room.code).state) from None
+        raise RoomGone(rooms.room_or_404(room.code).state) from None
+    except Banned:
+        raise BannedFromRoom() from None
     return render_template(
         "room.html",
-        room=rooms.room_payload(room),
+        room=rooms.room_payload_for(room, current_user),
         user_id=current_user.id,
         is_host=room.host_id == current_user.id,
         room_url=url_for("web.room_page", code=room.code, _external=True),
@@ -135,11 +137,9 @@ def room_page(code: str):
 @bp.route("/register", methods=["GET", "POST"])
 def register():
     """Create an account from the form, log it in and go back (SPEC R13, R91)."""
-    if request.method == "GET" and current_user.is_authenticated:
-        return redirect_back()
-    form = RegisterForm()
-    if not form.validate_on_submit():
-        return render_auth_page("register.html", form, 400 if form.is_submitted() else 200)
+    form, answer = submitted_auth_form(RegisterForm, "register.html")
+    if form is None:
+        return answer
     try:
         user = services.register_user(form.body.email, form.body.password, form.body.display_name)
     except services.EmailTaken:
@@ -152,23 +152,31 @@ def register():
 @bp.route("/login", methods=["GET", "POST"])
 @limiter.shared_limit(
     login_limit,
-    scope=API_LOGIN_SCOPE,
+    scope=LOGIN_SCOPE,
     key_func=login_limit_key,
     methods=["POST"],
-    deduct_when=lambda response: response.status_code == 401,
+    deduct_when=login_failed,
 )
 def login():
     """Log in from the form and go back; one generic error for any wrong credentials (SPEC R14)."""
-    if request.method == "GET" and current_user.is_authenticated:
-        return redirect_back()
-    form = LoginForm()
-    if not form.validate_on_submit():
-        return render_auth_page("login.html", form, 400 if form.is_submitted() else 200)
+    form, answer = submitted_auth_form(LoginForm, "login.html")
+    if form is None:
+        return answer
     user = services.authenticate(form.body.email, form.body.password)
     if user is None:
         return render_auth_page("login.html", form, 401, error="The email or password is wrong.")
     login_user(user)
     return redirect_back()
+
+
+def submitted_auth_form(form_class, template: str) -> tuple:
+    """(form, None) for a valid submission; else (None, the answer): back when logged in, or the page."""
+    if request.method == "GET" and current_user.is_authenticated:
+        return None, redirect_back()
+    form = form_class()
+    if not form.validate_on_submit():
+        return None, render_auth_page(template, form, 400 if form.is_submitted() else 200)
+    return form, None
 
 
 def render_auth_page(template: str, form, status: int, error: str | None = None):

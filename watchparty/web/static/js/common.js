@@ -31,3 +31,14 @@ export function getJson(path) {
     response.ok ? response.json() : Promise.reject(new Error(path + " answered " + response.status))
   );
 }
+
+// A small button whose accessible name says whom it acts on ("Kick Bob"), as R94a asks.
+export function namedButton(label, person, onClick) {
+  const button = document.createElement("button");
+  button.type = "button";
+  button.className = "small";
+  button.textContent = label;
+  button.setAttribute("aria-label", label + " " + person);
+  button.addEventListener("click", onClick);
+  return button;
+}

@@ -2,6 +2,7 @@
 // message form, refusals said in words, and the "chat is off" line.
 import {byId, setText, textElement} from "../common.js";
 import {formatTime} from "./player/timeline.js";
+import {isStaff} from "./roles.js";
 
 const MAX_CHAT_ENTRIES = 500;
 const NEAR_BOTTOM_PX = 40;
@@ -24,7 +25,7 @@ function mediaStamp(message, page, connection) {
   const label = "at " + formatTime(message.media_time);
   const text = textElement("span", "chat-media-text", label);
   stamp.append(" ", text);
-  if (page.isHost) {
+  if (isStaff(page.role)) {
     const button = textElement("button", "chat-seek", label);
     button.type = "button";
     button.dataset.mediaVersion = String(message.media_version);

@@ -2,14 +2,18 @@
 // attempt, reconnects after a drop, and what is going on said on the connection line.
 import {byId, setText} from "../common.js";
 import {requestJson} from "./api.js";
-import {CLOSED_TEXT} from "./page.js";
+import {CLOSED_TEXT, REMOVED_TEXT} from "./page.js";
 
 const TOKEN_MARGIN_MS = 60000;
 const DEFAULT_TOKEN_MS = 3600000;
 const FIRST_RETRY_MS = 1000;
 const MAX_RETRY_MS = 30000;
 // Refusals (R31) that end the page, and the words for them.
-const CLOSING_REFUSALS = {room_closed: CLOSED_TEXT.other, room_not_found: "This room no longer exists."};
+const CLOSING_REFUSALS = {
+  room_closed: CLOSED_TEXT.other,
+  room_not_found: "This room no longer exists.",
+  banned: REMOVED_TEXT.banned,
+};
 
 class LoggedOut extends Error {}
 
@@ -31,7 +35,8 @@ class TokenSource {
       if (result.status !== 200 || !result.body) {
         throw new Error("token " + result.status);
       }
-      const lifetime = Number(result.body.expires_in) > 0 ? Number(result.body.expires_in) * 1000 : DEFAULT_TOKEN_MS;
+      const seconds = Number(result.body.expires_in);
+      const lifetime = seconds > 0 ? seconds * 1000 : DEFAULT_TOKEN_MS;
       this.token = {value: String(result.body.access_token), expiresAt: Date.now() + lifetime};
       return this.token.value;
     });
@@ -67,6 +72,11 @@ export class Connection {
     this.socket.on("connect", () => this.onConnect());
     this.socket.on("connect_error", (error) => this.onConnectError(error));
     this.socket.on("disconnect", (reason) => this.onDisconnect(reason));
+    // Removed from the room (R105): say so and do not come back.
+    this.socket.on("KICKED", (payload) => {
+      const reason = payload && payload.reason === "banned" ? "banned" : "kicked";
+      page.close(REMOVED_TEXT[reason]);
+    });
     page.onClose(() => this.close());
   }
 

@@ -53,14 +53,14 @@ export class HostControls {
   }
 
   toggleChat() {
-    this.callApi("PATCH", {is_chat_enabled: !this.page.room.is_chat_enabled}, "The chat setting could not be changed",
-      (result) => {
-        const room = result.status === 200 && result.body && result.body.room;
-        if (room) {
-          this.page.updateRoom(room);
-        }
-        return Boolean(room);
-      });
+    const change = {is_chat_enabled: !this.page.room.is_chat_enabled};
+    this.callApi("PATCH", change, "The chat setting could not be changed", (result) => {
+      const room = result.status === 200 && result.body && result.body.room;
+      if (room) {
+        this.page.updateRoom(room);
+      }
+      return Boolean(room);
+    });
   }
 
   deleteRoom() {

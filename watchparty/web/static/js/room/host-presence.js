@@ -12,7 +12,7 @@ export class HostPresence {
     connection.on("PRESENCE", (payload) => this.onPresence(payload));
     connection.on("USER_JOINED", (payload) => this.onUserJoined(payload));
     connection.on("HOST_DISCONNECTED", (payload) => this.onHostDisconnected(payload));
-    connection.on("HOST_RECONNECTED", () => this.here(page.isHost ? "You are the host." : "The host reconnected."));
+    connection.on("HOST_RECONNECTED", () => this.onHostReconnected());
     page.onClose(() => {
       setText(this.line, "");
       this.stopCountdown();
@@ -68,6 +68,10 @@ export class HostPresence {
     if (user && user.is_host && !this.timer) {
       this.here("The host is here.");
     }
+  }
+
+  onHostReconnected() {
+    this.here(this.page.isHost ? "You are the host." : "The host reconnected.");
   }
 
   onHostDisconnected(payload) {

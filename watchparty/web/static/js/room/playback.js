@@ -104,8 +104,11 @@ export class Playback {
   }
 
   playerHooks() {
+    const page = this.page;
     return {
-      isHost: this.page.isHost,
+      get isHost() {
+        return page.isHost; // read at each use: a handover makes another user the host (R103)
+      },
       state: () => this.state,
       emit: (event, payload) => this.connection.sendIfConnected(event, payload),
       blocked: (blocked) => this.showStartButton(blocked),

@@ -1,6 +1,8 @@
 // The "Sync health" table for host and cohosts (SPEC R131, R94a): each viewer's drift,
-// round trip and buffering, as SYNC_HEALTH last said. RESYNC buttons are in "Viewers".
-import {byId, setText} from "../common.js";
+// round trip and buffering, as SYNC_HEALTH last said; and a "Resync Bob" button per person
+// in "Viewers" (R132).
+import {byId, namedButton, setText} from "../common.js";
+import {isStaff} from "./roles.js";
 
 function milliseconds(seconds, signed) {
   if (typeof seconds !== "number") {
@@ -27,10 +29,20 @@ function row(user) {
 }
 
 export class SyncHealth {
-  constructor(page, connection) {
+  constructor(page, connection, viewers) {
+    this.panel = byId("sync-health-panel");
     this.body = byId("sync-health-rows");
     this.note = byId("sync-health-note");
     connection.on("SYNC_HEALTH", (payload) => this.onSyncHealth(payload));
+    viewers.addDecorator((item, user) => {
+      if (isStaff(page.role) && user.id !== page.userId) {
+        const resync = namedButton("Resync", user.display_name, () => connection.send("RESYNC", {user_id: user.id}));
+        item.append(" ", resync);
+      }
+    });
+    page.onRoleChange((role) => {
+      this.panel.hidden = !isStaff(role);
+    });
   }
 
   onSyncHealth(payload) {

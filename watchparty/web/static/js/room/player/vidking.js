@@ -104,10 +104,8 @@ export class VidkingPlayer {
   start() {}
 
   receive(message) {
-    if (this.destroyed || message.origin !== VIDKING_ORIGIN || message.source !== this.element.contentWindow) {
-      return;
-    }
-    const report = readReport(message.data);
+    const fromOurIframe = message.origin === VIDKING_ORIGIN && message.source === this.element.contentWindow;
+    const report = fromOurIframe && !this.destroyed ? readReport(message.data) : null;
     if (!report) {
       return;
     }

@@ -1,9 +1,6 @@
-"""The room pages: creating a room from the index form, and the room page (SPEC R20, R74, R92)."""
+"""The index page's "Create room" form, translated to the rooms API and back (SPEC R20, R74, R90)."""
 
-from werkzeug.exceptions import HTTPException, NotFound
-
-from watchparty.errors import ApiError
-from watchparty.rooms.lifecycle import RoomState
+from watchparty.domain_errors import DomainError
 from watchparty.web.forms import CreateRoomForm
 
 # The API names a bad media key `media.<key>`; the form shows it next to its own field.
@@ -27,23 +24,6 @@ FIELD_MESSAGES = {
     "media_url": "Enter the link of a video file, starting with http:// or https://.",
     "title": "Use at most 100 characters.",
 }
-CLOSED_MESSAGES = {
-    RoomState.DELETED: "This room was closed: the host deleted it.",
-    RoomState.EXPIRED: "This room was closed: it expired.",
-}
-
-
-class NoSuchRoom(NotFound):
-    title = "No such room"
-    description = "There is no room with this code. Check the code and try again."
-
-
-class RoomGone(HTTPException):
-    code = 410
-    title = "Room closed"
-
-    def __init__(self, state: str):
-        super().__init__(CLOSED_MESSAGES.get(RoomState(state), "This room was closed."))
 
 
 def media_from_form(form: CreateRoomForm) -> dict | None:
@@ -66,8 +46,8 @@ def media_from_form(form: CreateRoomForm) -> dict | None:
     return {"provider": provider}
 
 
-def show_api_errors(form: CreateRoomForm, error: ApiError) -> str | None:
-    """Put the API's per-field refusals next to the form's fields; return a message for the rest."""
+def show_field_errors(form: CreateRoomForm, error: DomainError) -> str | None:
+    """Put the rooms service's per-field refusals next to the form's fields; return a message for the rest."""
     shown = False
     for key in error.fields or {}:
         name = FORM_FIELDS.get(key, "media_provider" if key.startswith("media") else None)

@@ -1,0 +1,28 @@
+"""Failed-login limits shared by the API and the login form (SPEC R14)."""
+
+from flask import current_app, request
+
+from watchparty.domain_errors import DomainError
+from watchparty.validation import request_data
+
+# The form's limit shares the API's bucket, which is scoped by its endpoint name.
+LOGIN_SCOPE = "auth.login"
+
+
+def login_limit_key() -> str:
+    """Failed logins are counted per client address and email (SPEC R14)."""
+    try:
+        email = str(request_data().get("email", ""))[:254]
+    except DomainError:  # a body that is not JSON: count it under no email
+        email = ""
+    return f"login:{request.remote_addr}:{email.strip().casefold()}"
+
+
+def login_limit() -> str:
+    """The configured limit, e.g. "10 per minute"."""
+    return current_app.config["LOGIN_RATE_LIMIT"]
+
+
+def login_failed(response) -> bool:
+    """Only a refused login counts against the limit."""
+    return response.status_code == 401

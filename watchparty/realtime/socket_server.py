@@ -1,0 +1,153 @@
+"""The one module that talks to the Socket.IO server: rooms, emits, disconnects, tasks.
+
+Inside a server process calls go to the app's Socket.IO server; from the CLI
+emits and disconnects go through a write-only emitter on the message queue
+(STACK.md). Every socket of ours lives in the /room namespace (R30).
+"""
+
+from collections.abc import Callable
+
+import socketio as python_socketio
+from flask import Flask, current_app
+from flask_socketio import SocketIO
+
+from watchparty.extensions import socketio
+from watchparty.realtime.queue import QUEUE_CHANNEL, PromptRedisManager, queue_manager, start_listening
+
+NAMESPACE = "/room"
+
+_external: SocketIO | None = None
+
+
+class ConnectHooks:
+    """A client manager that runs a callback once the server has marked a sid connected.
+
+    python-socketio marks a sid connected only after its connect handler
+    returns, and ignores a disconnect asked for before that (STACK.md).
+    """
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._when_connected: dict[str, Callable[[], None]] = {}
+
+    def when_connected(self, sid: str, callback: Callable[[], None]) -> None:
+        self._when_connected[sid] = callback
+
+    def connect(self, sid, namespace):
+        sid = super().connect(sid, namespace)
+        callback = self._when_connected.pop(sid, None)
+        if callback is not None:
+            callback()
+        return sid
+
+    def disconnect(self, sid, namespace=None, **kwargs):
+        self._when_connected.pop(sid, None)  # refused, or gone: nothing to confirm
+        return super().disconnect(sid, namespace, **kwargs)
+
+
+class LocalManager(ConnectHooks, python_socketio.Manager):
+    """One process, no message queue."""
+
+
+class RedisManager(ConnectHooks, PromptRedisManager):
+    """Several processes sharing the Redis message queue."""
+
+
+def init_app(app: Flask) -> None:
+    """Bind the Socket.IO server to the app, with the Redis queue when REDIS_URL is set."""
+    redis_url = app.config.get("REDIS_URL")
+    manager = RedisManager(redis_url, channel=QUEUE_CHANNEL) if redis_url else LocalManager()
+    socketio.init_app(
+        app,
+        async_mode=app.config["ASYNC_MODE"],
+        cors_allowed_origins=app.config.get("CORS_ALLOWED_ORIGINS"),
+        client_manager=manager,
+    )
+
+
+def register_namespace(namespace: python_socketio.Namespace, on_error: Callable) -> None:
+    """Attach a namespace handler and its error handler, once per process."""
+    if any(handler.namespace == namespace.namespace for handler in socketio.namespace_handlers):
+        return
+    socketio.on_namespace(namespace)
+    socketio.on_error(namespace.namespace)(on_error)
+
+
+def use_external_emitter(redis_url: str) -> None:
+    """Send events from outside the server (the CLI) through the Redis message queue."""
+    global _external
+    _external = SocketIO(
+        message_queue=redis_url,
+        async_mode="threading",
+        client_manager=queue_manager(redis_url, write_only=True),
+    )
+
+
+def _emitter() -> SocketIO:
+    return _external or socketio
+
+
+def emit(event: str, payload: dict, to: str, skip_sid: str | None = None) -> None:
+    """Send an event to a Socket.IO room or a sid, on every process."""
+    _emitter().emit(event, payload, to=to, skip_sid=skip_sid, namespace=NAMESPACE)
+
+
+def emit_to_own_socket(event: str, payload: dict, sid: str) -> None:
+    """Send to one socket of this process without publishing it to every other process."""
+    socketio.emit(event, payload, to=sid, namespace=NAMESPACE, ignore_queue=True)
+
+
+def disconnect(sid: str) -> None:
+    """Disconnect one socket, on whichever process holds it."""
+    _emitter().server.disconnect(sid, namespace=NAMESPACE)
+
+
+def enter_room(sid: str, room: str) -> None:
+    """Put a socket of this process into a Socket.IO room."""
+    socketio.server.enter_room(sid, room, namespace=NAMESPACE)
+
+
+def is_connected(sid: str) -> bool:
+    """True once the server has finished connecting this sid (its connect handler returned)."""
+    return socketio.server.manager.is_connected(sid, NAMESPACE)
+
+
+def when_connected(sid: str, task: Callable, *args) -> None:
+    """Run task(*args) in the background, with this app's context, once the sid is connected."""
+    app = current_app._get_current_object()
+    socketio.server.manager.when_connected(sid, lambda: start_background(in_context, app, task, *args))
+
+
+def start_task(task: Callable, *args) -> None:
+    """Run task(*args) in the background, with the current app's context."""
+    start_background(in_context, current_app._get_current_object(), task, *args)
+
+
+def in_context(app: Flask, task: Callable, *args) -> None:
+    with app.app_context():
+        task(*args)
+
+
+def start_background(task: Callable, *args) -> None:
+    """Run task(*args) in the background as it is (a long task opens app contexts itself)."""
+    socketio.start_background_task(task, *args)
+
+
+def sleep(seconds: float) -> None:
+    """Yield to other tasks for a while (a gevent-friendly sleep)."""
+    socketio.sleep(seconds)
+
+
+def start_queue_listener() -> None:
+    """Listen on the message queue now, not on the first client's connection (STACK.md)."""
+    start_listening(socketio.server)
+
+
+def async_mode() -> str:
+    """The server's async mode: "gevent" or "threading"."""
+    return socketio.async_mode
+
+
+def run_development_server(app: Flask, host: str, port: int) -> None:
+    """Serve with Flask-SocketIO's own runner (threading mode)."""
+    socketio.run(app, host=host, port=port, log_output=False, allow_unsafe_werkzeug=True)

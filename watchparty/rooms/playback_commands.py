@@ -1,0 +1,110 @@
+"""What sockets ask of playback: commands by role and player events (R38-R64, R100, R106, R121-R123)."""
+
+import logging
+import time
+
+from flask import current_app
+
+from watchparty.extensions import db, realtime
+from watchparty.progress import services as progress
+from watchparty.queue import advance as queue_advance
+from watchparty.realtime import socket_server
+from watchparty.realtime.local_sockets import SocketContext
+from watchparty.roles import handover
+from watchparty.roles.permissions import Action, Role, can
+from watchparty.roles.services import role_of
+from watchparty.roles.settings import effective_settings
+from watchparty.rooms import playback
+from watchparty.rooms.lifecycle import RoomState
+from watchparty.rooms.models import Room
+from watchparty.sync import control as sync_control
+from watchparty.sync import readiness
+
+log = logging.getLogger(__name__)
+
+
+def playback_command(
+    context: SocketContext, kind: str, position: float | None, rate: float | None = None
+) -> None:
+    """PLAY, PAUSE or SEEK from host or cohost; a viewer's PAUSE within its budget (R38, R100, R106, R123)."""
+    room, role = room_and_role(context)
+    if room is None:
+        return
+    if can(role, Action.COMMAND_PLAYBACK):
+        if not sync_control.rate_allowed(room, rate):
+            return  # speeds other than 1 are for direct media (R123)
+        snapshot = start_or_apply(context, room, kind, position, rate)
+        if snapshot is not None and role is Role.HOST:
+            socket_server.start_task(record_host_position, context, snapshot.time_at(time.time()))
+    elif kind == "pause" and can(role, Action.PAUSE_ON_BUDGET):
+        viewer_pause(context, room)
+
+
+def start_or_apply(context: SocketContext, room: Room, kind: str, position: float | None, rate: float | None):
+    """A PLAY of a paused room with start_when_ready starts a ready check (R111); the rest applies now."""
+    if kind == "play" and effective_settings(room.settings)["start_when_ready"]:
+        current = playback.current_snapshot(room.code, room.id)
+        if not current.is_playing and readiness.begin(room.code, room.id, current.version, position, rate):
+            return None
+    return apply_playback(context, kind, position, rate)
+
+
+def apply_playback(context: SocketContext, kind: str, position: float | None, rate: float | None = None):
+    """One new version, one PLAYBACK_STATE to the room; a start takes effect after the lead (R38, R122)."""
+    lead = readiness.lead(context.room_code) if kind in ("play", "seek") else 0.0
+    change = playback.Change(kind, position=position, rate=rate, lead=lead)
+    snapshot = playback.change_playback(context.room_id, change)
+    readiness.announce_playback(context.room_code, snapshot)
+    return snapshot
+
+
+def viewer_pause(context: SocketContext, room: Room) -> None:
+    """A viewer pauses a playing room, counted against viewer_pause_limit (R106); its time is ignored."""
+    limit = effective_settings(room.settings)["viewer_pause_limit"]
+    if limit == 0 or not playback.current_snapshot(room.code, room.id).is_playing:
+        return
+    window = float(current_app.config["VIEWER_PAUSE_WINDOW_SECONDS"])
+    if realtime.count_pause(room.code, context.user_id, limit, window):
+        apply_playback(context, "pause", None)
+    else:
+        message = f"You have used your {limit} pauses for now."
+        socket_server.emit_to_own_socket("ERROR", {"code": "pause_limit", "message": message}, context.sid)
+
+
+def room_and_role(context: SocketContext) -> tuple[Room | None, Role | None]:
+    """The room and the sender's role, read afresh; a cohost's event may notice a lapsed grace (R104)."""
+    room = db.session.get(Room, context.room_id, populate_existing=True)
+    if room is None:
+        return None, None
+    role = role_of(room, context.user_id)
+    lapsed = room.state == RoomState.GRACE and not realtime.grace_active(room.code)
+    if role is Role.COHOST and lapsed and handover.hand_to_successor(room):
+        role = role_of(room, context.user_id)
+    return room, role
+
+
+def record_host_position(context: SocketContext, position: float) -> None:
+    """The host's command also moves the host's watch progress (R63).
+
+    A task of its own: under gevent a SQLite write blocks the process, and the
+    PLAYBACK_STATE frames just queued for this process's viewers go first.
+    """
+    try:
+        room = db.session.get(Room, context.room_id)
+        if room is not None and room.media is not None:
+            progress.record_progress(context.user_id, room, position, None)
+    except Exception:  # a task has nobody to report to but the log
+        log.exception("could not record the host's progress in room %s", context.room_code)
+
+
+def player_event(context: SocketContext, event: str, position: float, duration: float | None,
+                 media_version: int | None = None) -> None:  # fmt: skip
+    """The host's player reports progress (R62, R64); an accepted `ended` may advance the queue (R155)."""
+    room, role = room_and_role(context)
+    if room is None or role is not Role.HOST or room.media is None:
+        return
+    if media_version is not None and media_version != room.media_version:
+        return  # a report about media the room has moved on from (R150a)
+    progress.record_progress(context.user_id, room, position, duration, ended=event == "ended")
+    if event == "ended":
+        queue_advance.ended(room, position, media_version)
