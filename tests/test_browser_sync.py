@@ -40,7 +40,7 @@ def gap_between(first, second) -> float:
 
 
 def test_a_ready_check_the_sync_panel_and_a_seek_in_two_browsers(
-    start_server,
+    fleet,
     redis_url,
     clip_url,
     launch,
@@ -48,7 +48,7 @@ def test_a_ready_check_the_sync_panel_and_a_seek_in_two_browsers(
 ):
     from playwright.sync_api import expect
 
-    host_server, viewer_server = start_server(redis_url), start_server(redis_url)
+    host_server, viewer_server = fleet.pair(redis_url)
     host, viewer = Visitor(launch()), Visitor(launch())
     register_via_api(host, host_server.url, "Hana Host", "hana@example.com")
     media = {"provider": "direct", "type": "movie", "url": clip_url}

@@ -11,7 +11,17 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.support import ApiUser, LiveServer, RoomSocket, create_room, join, server_env, wait_until
+from tests.support import (
+    QUIET_SECONDS,
+    ApiUser,
+    LiveServer,
+    RoomSocket,
+    ServerFleet,
+    create_room,
+    join,
+    wait_out,
+    wait_until,
+)
 from watchparty.sync.timeline import position_at
 
 CLIP = {"provider": "direct", "type": "movie", "url": "http://127.0.0.1:9/clip.webm"}
@@ -19,16 +29,14 @@ LEAD = 0.5
 
 
 @pytest.fixture(scope="module")
-def servers(tmp_path_factory, redis_server) -> Iterator[tuple[LiveServer, LiveServer]]:
+def servers(tmp_path_factory, redis_server) -> Iterator[list[LiveServer]]:
+    """One pair for the module: every test makes its own rooms, so they can share it."""
     workdir = tmp_path_factory.mktemp("sync")
-    env = server_env(f"sqlite:///{workdir / 'sync.sqlite3'}", redis_server.url,
-                     READY_TIMEOUT_SECONDS=2, PLAYBACK_LEAD_SECONDS=LEAD)  # fmt: skip
-    pair = [LiveServer(env=env, log_path=workdir / f"server-{i}.log") for i in (1, 2)]
+    fleet = ServerFleet(workdir, f"sqlite:///{workdir / 'sync.sqlite3'}")
     try:
-        yield pair[0].start(), pair[1].start()
+        yield fleet.pair(redis_server.url, READY_TIMEOUT_SECONDS=2, PLAYBACK_LEAD_SECONDS=LEAD)
     finally:
-        for server in pair:
-            server.stop()
+        fleet.stop()
 
 
 @pytest.fixture
@@ -76,8 +84,8 @@ def newest(socket: RoomSocket, playing: bool, version: int | None = None) -> dic
 
 
 def settle() -> None:
-    """Give stray events a moment to arrive before asserting that none did."""
-    time.sleep(1.0)
+    """One quiet window: stray events would have arrived by its end."""
+    wait_out(QUIET_SECONDS)
 
 
 # clock sync and scheduled playback -------------------------------------------------------
@@ -243,7 +251,7 @@ def test_a_pause_cancels_the_check_and_sockets_without_ready_count_as_ready(serv
     room.host_socket.emit("PAUSE", {})
     newest(viewer, False, 0)
     assert viewer.wait_for("READY_CHECK", lambda c: c["waiting"] == []) == {"waiting": [], "deadline": None}
-    time.sleep(2.5)  # past the cancelled check's deadline: it never plays
+    wait_out(2.5)  # past the cancelled check's deadline: it never plays
     assert states(viewer, is_playing=True) == []
     # Someone who never sent READY holds nothing back: the next PLAY plays at once.
     quiet = Room(servers, sockets, media=CLIP)
