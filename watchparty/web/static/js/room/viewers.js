@@ -15,12 +15,15 @@ export function viewerFrom(page, user, isHostFlag) {
   return {id: id, display_name: user.display_name, role: role};
 }
 
+// The person as named in the list ("Bob", "Hana (host)"), apart from the buttons decorators add.
 function viewerItem(user) {
   const item = document.createElement("li");
-  item.append(textElement("span", "viewer-name", user.display_name));
+  const label = textElement("span", "viewer-label", "");
+  label.append(textElement("span", "viewer-name", user.display_name));
   if (user.role !== "viewer") {
-    item.append(textElement("span", "host-mark", " (" + user.role + ")"));
+    label.append(textElement("span", "host-mark", " (" + user.role + ")"));
   }
+  item.append(label);
   return item;
 }
 

@@ -3,7 +3,8 @@
 // (player/timeline.js): time + rate x (now - effective_at). Nothing happens
 // under 40 ms of drift; up to 1 s the playback rate leans against the drift (at most
 // 5 %, in proportion, inaudible); beyond 1 s, or after a stall, the video seeks, aiming
-// where the room will be once the seek is done (the player's measured seek time).
+// where the room will be once the seek is done (the player's measured seek time). A
+// scheduled start calls play() as early as the player measured it takes to start moving.
 
 import {effectiveLocal, position} from "./timeline.js";
 import {localNow} from "../server-clock.js";
@@ -36,6 +37,8 @@ export function createFollower(video, hooks) {
   let seekTime = 0.15; // seconds a seek takes on this player, measured below
   let seekStarted = null;
   let startTimer = null;
+  let startTime = 0.05; // seconds from play() until the video moves, measured below
+  let playCalled = null;
 
   function setRate(rate) {
     if (Math.abs(video.playbackRate - rate) > 0.0005) {
@@ -59,7 +62,7 @@ export function createFollower(video, hooks) {
       seekTo(state.time);
     }
     clearTimeout(startTimer);
-    startTimer = setTimeout(tick, Math.max(0, (effectiveLocal(state) - now) * 1000));
+    startTimer = setTimeout(tick, Math.max(0, (effectiveLocal(state) - startTime - now) * 1000));
   }
 
   function stayPaused(state) {
@@ -83,6 +86,7 @@ export function createFollower(video, hooks) {
       if (Math.abs(drift) > DEADBAND) {
         seekTo(position(state, now + seekTime));
       }
+      playCalled = playCalled === null ? now : playCalled;
       hooks.play();
       return;
     }
@@ -105,8 +109,8 @@ export function createFollower(video, hooks) {
     const now = localNow();
     if (!state.is_playing || hooks.atEnd(position(state, now))) {
       stayPaused(state);
-    } else if (now < effectiveLocal(state)) {
-      holdUntilStart(state, now);
+    } else if (now < effectiveLocal(state) - startTime) {
+      holdUntilStart(state, now); // play() is called the player's start time early
     } else {
       keepUp(state, now);
     }
@@ -127,6 +131,12 @@ export function createFollower(video, hooks) {
     if (seekStarted !== null) {
       seekTime = 0.7 * seekTime + 0.3 * Math.min(1, localNow() - seekStarted);
       seekStarted = null;
+    }
+  });
+  video.addEventListener("playing", () => {
+    if (playCalled !== null) {
+      startTime = 0.7 * startTime + 0.3 * Math.min(0.5, localNow() - playCalled);
+      playCalled = null;
     }
   });
   video.addEventListener("waiting", () => {
