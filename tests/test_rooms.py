@@ -693,8 +693,8 @@ def go_live(server_url: str, host: ApiUser, code: str, open_socket, token: str |
     return socket
 
 
-def test_public_list_only_live_public_rooms_ordered_and_limited(start_server, redis_url, open_socket):
-    server = start_server(redis_url)
+def test_public_list_only_live_public_rooms_ordered_and_limited(fleet, redis_url, open_socket):
+    server = fleet.start(redis_url)
     host = ApiUser(server.url).register(display_name="Public Host")
     token = host.token()
 
@@ -789,10 +789,8 @@ def room_rows(database_url: str, code: str) -> tuple:
     return room, playback, participants
 
 
-def test_public_list_with_redis_down_answers_from_the_database(
-    own_redis, start_server, database_url, open_socket
-):
-    server = start_server(own_redis.url)
+def test_public_list_with_redis_down_answers_from_the_database(own_redis, fleet, database_url, open_socket):
+    server = fleet.start(own_redis.url)
     host = ApiUser(server.url).register(display_name="Offline Host")
     room = created(host, title="survives redis")
     code = room["code"]
