@@ -67,6 +67,7 @@ DELAYS = [0.020, 0.046, 0.072, 0.098, 0.124, 0.150]  # scenario (b): one-way del
 JITTER = 0.015
 STALL_UA = "bench-stall"
 STALL_SECONDS = 3.0
+STALL_AFTER = 15  # seconds of video the stalled viewer gets before its data is held back
 SCENARIOS = {
     "a": "loopback",
     "b": "clocks -3..+3 s, 20-150 ms each way + jitter",
@@ -241,7 +242,7 @@ def open_session(deployment: Deployment, browser, scenario: str, clip_url: str, 
     if scenario == "d":
         room["settings"] = {"start_when_ready": True, "pause_on_buffering": True}
     response = deployment.host.post("/api/rooms/", json=room)
-    if response.status_code != 201:
+    if response.status_code != 201 or (scenario == "d" and "settings" not in response.json()["room"]):
         return None  # this version has no such settings: n/a
     code = response.json()["room"]["code"]
     observer = RoomSocket(deployment.servers[0].url, deployment.host.token(), code).connect()
@@ -275,7 +276,6 @@ def play_and_seek(session: Session, phase: float) -> None:
 def stall_one_viewer(session: Session, phase: float, gate: dict) -> None:
     """PLAY; the starved viewer really stalls; its data flows again 3 s later; play on."""
     players, stalled = session.players, session.players[1]
-    gate["limit"] = int(len(CLIP.read_bytes()) * 12 / 60)  # about 12 s of video
     run_for(players, 2)
     play = session.command("PLAY", {"time": 0}, "PLAY", playing=True)
     started = play["server_time"]
@@ -288,8 +288,11 @@ def stall_one_viewer(session: Session, phase: float, gate: dict) -> None:
 
 
 def run_scenario(deployment, browser, scenario, clip, proxies, phase) -> ScenarioResult:
+    if scenario == "d":  # before the pages load, or the whole clip is in the buffer at once
+        clip["gate"]["limit"] = int(len(CLIP.read_bytes()) * STALL_AFTER / 60)
     session = open_session(deployment, browser, scenario, clip["url"], proxies)
     if session is None:
+        clip["gate"]["limit"] = None
         return ScenarioResult(scenario, deployment.label, available=False)
     if scenario == "c":
         cdp = session.players[1].context.new_cdp_session(session.players[1].page)

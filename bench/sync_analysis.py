@@ -98,10 +98,16 @@ def in_windows(series, windows) -> list[float]:
 
 
 def effective_start(track: Track, snapshot: dict) -> float | None:
-    """When the page's playing line passes the command's position (its actual start)."""
+    """When the page's playing line passes the command's position (its actual start).
+
+    After a SEEK only samples after the page's own seek to the new position count:
+    before it, the page still plays the old position.
+    """
     target, sent = snapshot["time"], snapshot["server_time"]
+    seeks = [e[0] for e in track.events if e[1] == "seeking" and e[0] > sent and abs(e[2] - target) < 3]
+    after = seeks[0] if seeks else sent
     for t, position, paused, rate in track.samples:
-        if t > sent and not paused and target + 0.3 < position < target + 5 and rate > 0:
+        if t > after and not paused and target + 0.3 < position < target + 5 and rate > 0:
             return t - (position - target) / rate
     return None
 

@@ -16,6 +16,7 @@ const GAIN = 1.0; // rate change per second of drift: 50 ms -> 5 %
 const SEEK_BEYOND = 1.0;
 const PAUSED_EXACT = 0.02;
 const TICK_MS = 200;
+const HAVE_FUTURE_DATA = 3;
 
 // What to do about `drift` (player minus room, seconds): seek, or play at `factor` x rate.
 export function plan(drift, correcting, afterStall) {
@@ -78,8 +79,8 @@ export function createFollower(video, hooks) {
   }
 
   function keepUp(state, now) {
-    if (video.seeking) {
-      return;
+    if (video.seeking || (!video.paused && video.readyState < HAVE_FUTURE_DATA)) {
+      return; // a seek or a stall under way: act once the video can play on
     }
     const drift = video.currentTime - position(state, now);
     if (video.paused) {
@@ -107,8 +108,10 @@ export function createFollower(video, hooks) {
       return;
     }
     const now = localNow();
-    if (!state.is_playing || hooks.atEnd(position(state, now))) {
+    if (!state.is_playing) {
       stayPaused(state);
+    } else if (hooks.atEnd(position(state, now))) {
+      clearTimeout(startTimer); // the room is past the end: let the video end by itself
     } else if (now < effectiveLocal(state) - startTime) {
       holdUntilStart(state, now); // play() is called the player's start time early
     } else {
