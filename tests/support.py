@@ -398,9 +398,9 @@ def joined_user(base_url: str, code: str) -> ApiUser:
 
 
 def connected(open_socket, base_url: str, user: ApiUser, code: str) -> RoomSocket:
-    """A socket of user's in the room, once its whole bootstrap arrived (CHAT_HISTORY comes last, R32)."""
+    """A socket of user's in the room, once its whole bootstrap arrived (SKIP_VOTES comes last, R100a)."""
     sock = open_socket(base_url, user.token(), code)
-    sock.wait_for("CHAT_HISTORY")
+    sock.wait_for("SKIP_VOTES")
     return sock
 
 

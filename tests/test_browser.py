@@ -219,8 +219,8 @@ def wait_for_video(page, predicate, what: str) -> dict:
 
 
 def viewer_names(page):
-    """Each person of the "Viewers" list as named there, without their buttons (R94a)."""
-    return page.get_by_role("list", name="Viewers").get_by_role("listitem").locator(".viewer-label")
+    """Each person in "Viewers" as "Name (role)", without the buttons beside them (R94a)."""
+    return page.get_by_role("list", name="Viewers").locator(".person")
 
 
 def save_screenshot(page, name: str) -> Path:

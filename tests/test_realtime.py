@@ -77,11 +77,11 @@ def test_bootstrap_exactly_once_and_user_joined_for_first_socket_only(two_server
     host, code = hosted_room(a.url)
     viewer = joined_user(b.url, code)
     host_socket = open_socket(a.url, host.token(), code.lower())
-    host_socket.wait_for("CHAT_HISTORY")
+    host_socket.wait_for("SKIP_VOTES")
     viewer_tab1 = open_socket(b.url, viewer.token(), code, via_query=True)
     joined = host_socket.wait_for("USER_JOINED")
     assert joined == {
-        "user": {"id": viewer.user["id"], "display_name": viewer.user["display_name"]},
+        "user": {"id": viewer.user["id"], "display_name": viewer.user["display_name"], "role": "viewer"},
         "viewer_count": 2,
     }
     presence = viewer_tab1.wait_for("PRESENCE")
@@ -91,10 +91,10 @@ def test_bootstrap_exactly_once_and_user_joined_for_first_socket_only(two_server
         (viewer.user["id"], False),
     }
     viewer_tab2 = open_socket(a.url, viewer.token(), code)
-    viewer_tab2.wait_for("CHAT_HISTORY")  # the last of the bootstrap (R32)
+    viewer_tab2.wait_for("SKIP_VOTES")  # the last of the bootstrap (R32, R100a)
     assert_nothing_arrives(host_socket, viewer_tab1, viewer_tab2)
     for socket in (host_socket, viewer_tab1, viewer_tab2):
-        for name in ("PLAYBACK_STATE", "PRESENCE", "CHAT_HISTORY"):
+        for name in ("PLAYBACK_STATE", "PRESENCE", "CHAT_HISTORY", "QUEUE_UPDATED", "SKIP_VOTES"):
             assert len(socket.received(name)) == 1, (name, socket.names())
     assert len(host_socket.received("USER_JOINED")) == 1  # the second tab did not announce itself
     assert viewer_tab1.received("USER_JOINED") == []  # never to the connecting socket
@@ -114,7 +114,7 @@ def test_user_left_only_for_the_last_socket(two_servers, open_socket):
     tab2.disconnect()
     left = host_socket.wait_for("USER_LEFT")
     assert left == {
-        "user": {"id": viewer.user["id"], "display_name": viewer.user["display_name"]},
+        "user": {"id": viewer.user["id"], "display_name": viewer.user["display_name"], "role": "viewer"},
         "viewer_count": 1,
     }
     assert room_state(host, code)["viewer_count"] == 1

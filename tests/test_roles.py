@@ -197,13 +197,16 @@ def assert_bob_took_over(code: str, bob: ApiUser, bob_socket) -> None:
     assert room["playback"]["is_playing"] is False
 
 
-def test_a_connection_attempt_after_a_lapse_hands_the_room_to_the_connected_cohost(
-    fleet, live_redis_url, open_socket
+@pytest.mark.parametrize("noticed_by", ["a connection attempt", "the cohost's chat message"])
+def test_a_lapse_noticed_in_the_room_hands_it_to_the_connected_cohost(
+    fleet, live_redis_url, open_socket, noticed_by
 ):
     pair = fleet.pair(live_redis_url, GRACE_PERIOD_SECONDS=1)
     code, _, bob, cy, bob_socket = lapsed_room_with_cohost(pair, live_redis_url, open_socket)
-    cy_socket = open_socket(pair[0].url, cy.token(), code)  # not refused: the room lives on
-    assert cy_socket.connected
+    if noticed_by == "a connection attempt":
+        assert open_socket(pair[0].url, cy.token(), code).connected  # not refused: the room lives on
+    else:
+        bob_socket.emit("CHAT", {"message": "anyone here?"})
     assert_bob_took_over(code, bob, bob_socket)
 
 

@@ -6,6 +6,7 @@ from watchparty.chat import services
 from watchparty.extensions import db
 from watchparty.realtime import socket_server
 from watchparty.realtime.local_sockets import SocketContext
+from watchparty.roles import handover
 from watchparty.rooms import playback
 from watchparty.rooms.models import Room
 
@@ -15,6 +16,7 @@ def send_chat(context: SocketContext, text: str) -> None:
     room = db.session.get(Room, context.room_id)
     if room is None:
         return
+    handover.notice_lapse(room, context.user_id)  # a cohost's message may find the host gone (R104)
     media_time = playback.current_snapshot(room.code, room.id).time_at(time.time())  # R57
     try:
         message = services.post_message(room, context.user_id, text, media_time=media_time)

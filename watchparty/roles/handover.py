@@ -7,7 +7,8 @@ from watchparty.domain_errors import DomainError, Kind
 from watchparty.extensions import db, realtime
 from watchparty.realtime import RealtimeUnavailable
 from watchparty.roles.participants import NotConnected, connected_user_ids, find_participant, swap_host
-from watchparty.roles.services import cohosts
+from watchparty.roles.permissions import Role
+from watchparty.roles.services import cohosts, role_of
 from watchparty.rooms import broadcast
 from watchparty.rooms.lifecycle import RoomState, can_transition
 from watchparty.rooms.models import Room
@@ -43,6 +44,18 @@ def hand_to_successor(room: Room) -> bool:
         return False
     announce_new_host(room, successor, previous, ended_grace=True)
     return True
+
+
+def notice_lapse(room: Room, user_id: int) -> bool:
+    """Any event of a connected cohost notices a lapsed grace (R104); True if this handed the room over."""
+    if room.state != RoomState.GRACE or role_of(room, user_id) is not Role.COHOST:
+        return False
+    try:
+        if realtime.grace_active(room.code):
+            return False
+    except RealtimeUnavailable:
+        return False  # never act on a grace we cannot see
+    return hand_to_successor(room)
 
 
 def has_connected_cohost(room: Room) -> bool:

@@ -15,7 +15,6 @@ from watchparty.roles.permissions import Action, Role, can
 from watchparty.roles.services import role_of
 from watchparty.roles.settings import effective_settings
 from watchparty.rooms import playback
-from watchparty.rooms.lifecycle import RoomState
 from watchparty.rooms.models import Room
 from watchparty.sync import control as sync_control
 from watchparty.sync import readiness
@@ -76,11 +75,8 @@ def room_and_role(context: SocketContext) -> tuple[Room | None, Role | None]:
     room = db.session.get(Room, context.room_id, populate_existing=True)
     if room is None:
         return None, None
-    role = role_of(room, context.user_id)
-    lapsed = room.state == RoomState.GRACE and not realtime.grace_active(room.code)
-    if role is Role.COHOST and lapsed and handover.hand_to_successor(room):
-        role = role_of(room, context.user_id)
-    return room, role
+    handover.notice_lapse(room, context.user_id)
+    return room, role_of(room, context.user_id)
 
 
 def record_host_position(context: SocketContext, position: float) -> None:

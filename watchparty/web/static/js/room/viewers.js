@@ -15,15 +15,14 @@ export function viewerFrom(page, user, isHostFlag) {
   return {id: id, display_name: user.display_name, role: role};
 }
 
-// The person as named in the list ("Bob", "Hana (host)"), apart from the buttons decorators add.
+// <li><span class="person">Bob (cohost)</span> …buttons added by decorators…</li>
 function viewerItem(user) {
   const item = document.createElement("li");
-  const label = textElement("span", "viewer-label", "");
-  label.append(textElement("span", "viewer-name", user.display_name));
+  const person = textElement("span", "person", user.display_name);
   if (user.role !== "viewer") {
-    label.append(textElement("span", "host-mark", " (" + user.role + ")"));
+    person.append(textElement("span", "host-mark", " (" + user.role + ")"));
   }
-  item.append(label);
+  item.append(person);
   return item;
 }
 
