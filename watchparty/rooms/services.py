@@ -1,7 +1,7 @@
 """Room rules: creation, lookup, joining, changes, deletion and the public list."""
 
 from flask import current_app
-from sqlalchemy import exists, select
+from sqlalchemy import exists, select, update
 from sqlalchemy.exc import IntegrityError
 
 from watchparty import chat, providers
@@ -187,7 +187,7 @@ def update_room(code: str, user: User, changes: dict) -> Room:
         )
         room.media_version = Room.media_version + 1  # in SQL: concurrent changes each count (R150a)
     if "settings" in changes:
-        changes["settings"] = {**(room.settings or {}), **changes["settings"]}
+        changes["settings"] = {**locked_settings(room), **changes["settings"]}
     for name, value in changes.items():
         setattr(room, name, value)
     db.session.commit()
@@ -197,6 +197,17 @@ def update_room(code: str, user: User, changes: dict) -> Room:
         broadcast.playback_changed(room.code, snapshot)
     broadcast.room_updated(room.code, room_payload(room))
     return room
+
+
+def locked_settings(room: Room) -> dict:
+    """The room's stored settings, read under its write lock until this transaction commits (R107).
+
+    A no-op UPDATE first takes PostgreSQL's row lock and SQLite's write lock, so
+    the merge that follows cannot lose a key written by a concurrent PATCH.
+    """
+    db.session.execute(update(Room).where(Room.id == room.id).values(settings=Room.settings))
+    db.session.refresh(room, ["settings"])
+    return dict(room.settings or {})
 
 
 def delete_room(code: str, user: User) -> None:
