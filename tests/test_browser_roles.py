@@ -62,6 +62,15 @@ def test_a_cohost_seeks_for_everyone_a_queued_clip_plays_next_and_a_kick_removes
         expect(page.get_by_role("list", name="Queue").get_by_role("listitem")).to_have_count(0)
     save_screenshot(host.page, "room-roles-host.png")
 
+    # The host hands over to Bob, who hands back: each page's "Hosted by" line follows (R103).
+    host.page.get_by_role("button", name="Make host Bob").click()
+    expect(viewer.page.locator(".room-meta")).to_contain_text("Hosted by Bob (you)")
+    expect(host.page.locator(".room-meta")).to_contain_text("Hosted by Bob ·")
+    viewer.page.get_by_role("button", name="Make host Hana Host").click()
+    expect(host.page.locator(".room-meta")).to_contain_text("Hosted by Hana Host (you)")
+    expect(viewer.page.locator(".room-meta")).to_contain_text("Hosted by Hana Host ·")
+    save_screenshot(viewer.page, "room-roles-handed-back.png")
+
     # The host kicks Bob: his page says so and stays away (R105).
     host.page.get_by_role("button", name="Kick Bob").click()
     expect(viewer.page.get_by_text("You were removed from this room.")).to_be_visible()
