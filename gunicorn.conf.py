@@ -6,7 +6,7 @@ run several processes behind a load balancer with sticky sessions (SPEC R3).
 
 import os
 
-worker_class = "geventwebsocket.gunicorn.workers.GeventWebSocketWorker"
+worker_class = "watchparty.serving.worker.Worker"
 workers = 1
 bind = f"{os.environ.get('HOST', '127.0.0.1')}:{os.environ.get('PORT', '5000')}"
 graceful_timeout = 10

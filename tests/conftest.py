@@ -9,6 +9,7 @@ import pytest
 
 from tests.support import (
     TEST_JWT_SECRET_KEY,
+    TEST_REGISTER_RATE_LIMIT,
     TEST_SECRET_KEY,
     ApiUser,
     LiveServer,
@@ -32,6 +33,7 @@ def app(tmp_path):
             "JWT_SECRET_KEY": TEST_JWT_SECRET_KEY,
             "ASYNC_MODE": "threading",
             "REDIS_URL": None,
+            "REGISTER_RATE_LIMIT": TEST_REGISTER_RATE_LIMIT,
         }
     )
     with app.app_context():

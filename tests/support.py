@@ -198,6 +198,10 @@ def server_env(database_url: str, redis_url: str | None = None, **settings) -> d
     )
     if redis_url:
         env["REDIS_URL"] = redis_url
+    env["WATCHPARTY_REGISTER_RATE_LIMIT"] = TEST_REGISTER_RATE_LIMIT
+    # Tests send bursts (garbage, SEEK storms): each limit is tested with its own settings.
+    env["WATCHPARTY_SOCKET_EVENTS_PER_SECOND"] = env["WATCHPARTY_SOCKET_EVENTS_BURST"] = "1000"
+    env["WATCHPARTY_MAX_OPEN_ROOMS_PER_USER"] = "100000"  # tests that create many rooms as one host
     for name, value in settings.items():
         env[f"WATCHPARTY_{name}"] = str(value)
     return env
@@ -243,6 +247,11 @@ class ServerFleet:
             server.stop()
 
 
+SESSION_RENEWING_PATHS = ("/api/auth/register/", "/api/auth/login/", "/api/auth/logout/")
+# Tests register many users from one address: the limit itself is tested on a server of its own.
+TEST_REGISTER_RATE_LIMIT = "100000 per hour"
+
+
 class ApiUser:
     """An HTTP client with its own cookie jar that sends the CSRF header (SPEC R12)."""
 
@@ -266,7 +275,10 @@ class ApiUser:
         if csrf and method.upper() not in ("GET", "HEAD", "OPTIONS"):
             headers.setdefault("X-CSRFToken", self.csrf_token or self.fetch_csrf())
         kwargs.setdefault("timeout", 15)
-        return self.http.request(method, self.base_url + path, headers=headers, **kwargs)
+        response = self.http.request(method, self.base_url + path, headers=headers, **kwargs)
+        if path in SESSION_RENEWING_PATHS:
+            self.csrf_token = None  # register, login and logout issue a new CSRF secret (R173)
+        return response
 
     def get(self, path, **kw):
         return self.request("GET", path, **kw)

@@ -4,6 +4,7 @@ import logging
 import os
 
 from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from watchparty import config as settings
 from watchparty.extensions import csrf, db, jwt, limiter, login_manager, migrate, realtime
@@ -14,7 +15,7 @@ from watchparty.realtime.redis_store import fast_failing_redis_options
 def create_app(test_config: dict | None = None) -> Flask:
     """Create and configure the watchparty application."""
     app = Flask(__name__, instance_relative_config=True)
-    os.makedirs(app.instance_path, exist_ok=True)
+    make_private_instance_dir(app.instance_path)
     configure_logging(app)
     load_config(app, test_config)
     app.json.sort_keys = False  # keep the SPEC's field order in responses
@@ -23,6 +24,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     register_error_handlers(app)
     register_commands(app)
     register_socket_namespaces()
+    trust_proxies(app)  # outermost, so Socket.IO sees the client's address too
     return app
 
 
@@ -33,6 +35,19 @@ def load_config(app: Flask, test_config: dict | None) -> None:
     if test_config:
         app.config.from_mapping(test_config)
     settings.finalize(app.config, app.instance_path)
+
+
+def make_private_instance_dir(path: str) -> None:
+    """instance/ holds generated secrets and the SQLite file: only the owner may enter it."""
+    os.makedirs(path, mode=0o700, exist_ok=True)
+    os.chmod(path, 0o700)
+
+
+def trust_proxies(app: Flask) -> None:
+    """Believe X-Forwarded-For/-Proto/-Host from TRUSTED_PROXY_HOPS proxies, no more (SPEC R178)."""
+    hops = int(app.config["TRUSTED_PROXY_HOPS"])
+    if hops > 0:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
 
 
 def configure_logging(app: Flask) -> None:
@@ -69,6 +84,7 @@ def register_blueprints(app: Flask) -> None:
     from watchparty.auth.routes import bp as auth_bp
     from watchparty.health import bp as health_bp
     from watchparty.moderation.routes import bp as moderation_bp
+    from watchparty.openapi.routes import bp as openapi_bp
     from watchparty.progress.routes import bp as progress_bp
     from watchparty.providers.routes import bp as providers_bp
     from watchparty.queue.routes import bp as queue_bp
@@ -78,6 +94,7 @@ def register_blueprints(app: Flask) -> None:
 
     app.register_blueprint(auth_bp)
     app.register_blueprint(health_bp)
+    app.register_blueprint(openapi_bp)
     app.register_blueprint(web_bp)
     app.register_blueprint(rooms_bp)
     app.register_blueprint(progress_bp)

@@ -4,7 +4,6 @@ import fcntl
 import logging
 import os
 import signal
-import socket
 
 from flask import Flask
 from flask_migrate import upgrade
@@ -55,6 +54,12 @@ def prepare_to_serve(app: Flask) -> None:
     """Everything a serving process does before taking requests (here and in gunicorn.conf.py)."""
     if app.config.get("AUTO_MIGRATE"):
         apply_migrations(app)
+    if socket_server.async_mode() == "gevent":
+        from watchparty.serving.handler import configure_connections
+
+        configure_connections(
+            int(app.config["MAX_CONTENT_LENGTH"]), float(app.config["REQUEST_READ_TIMEOUT_SECONDS"])
+        )
     start_background_work(app)
 
 
@@ -71,17 +76,9 @@ def serve(app: Flask) -> None:
 
 
 def serve_with_gevent(app: Flask, host: str, port: int) -> None:
-    """Serve as Flask-SocketIO would under gevent, with Nagle's algorithm off.
-
-    pywsgi writes a response's headers and body separately; with Nagle on,
-    the body of every keep-alive response waits ~40 ms for a delayed ACK.
-    """
+    """Serve as Flask-SocketIO would under gevent, with our connection handler."""
     from gevent import pywsgi
-    from geventwebsocket.handler import WebSocketHandler
 
-    class NoDelayHandler(WebSocketHandler):
-        def __init__(self, sock, *args, **kwargs):
-            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-            super().__init__(sock, *args, **kwargs)
+    from watchparty.serving.handler import ConnectionHandler
 
-    pywsgi.WSGIServer((host, port), app, handler_class=NoDelayHandler, log=None).serve_forever()
+    pywsgi.WSGIServer((host, port), app, handler_class=ConnectionHandler, log=None).serve_forever()

@@ -15,6 +15,7 @@ from watchparty.realtime.base import (
     RealtimeUnavailable,
     SocketRecord,
     SocketRemoval,
+    TooManySockets,
 )
 
 # A compare-and-set only fails when another process changed the same entries in between.
@@ -23,8 +24,11 @@ _CHANGED = object()
 
 _ADD_SOCKET = """
 -- KEYS: process table, room sockets, room presence
--- ARGV: sid, "code|user_id", "process_id|user_id", user_id
+-- ARGV: sid, "code|user_id", "process_id|user_id", user_id, most sockets per user (0: no cap)
+-- Returns 1 for the user's first socket, 0 for another, -1 when the cap refuses it.
 if redis.call("HEXISTS", KEYS[1], ARGV[1]) == 1 then return 0 end
+local cap = tonumber(ARGV[5])
+if cap > 0 and tonumber(redis.call("HGET", KEYS[3], ARGV[4]) or "0") >= cap then return -1 end
 redis.call("HSET", KEYS[1], ARGV[1], ARGV[2])
 redis.call("HSET", KEYS[2], ARGV[1], ARGV[3])
 if redis.call("HINCRBY", KEYS[3], ARGV[4], 1) == 1 then return 1 end
@@ -96,13 +100,17 @@ return {added, redis.call("SCARD", KEYS[1])}
 """
 
 _CACHE_PLAYBACK = """
--- KEYS: cached snapshot; ARGV: snapshot JSON, its version
+-- KEYS: cached snapshot; ARGV: snapshot JSON, its version, TTL in seconds
 local cached = redis.call("GET", KEYS[1])
 local version = cached and tonumber(cjson.decode(cached).version)
 if version and version >= tonumber(ARGV[2]) then return 0 end
-redis.call("SET", KEYS[1], ARGV[1])
+redis.call("SET", KEYS[1], ARGV[1], "EX", ARGV[3])
 return 1
 """
+
+
+# The cached snapshot is a copy of the database's row: it may lapse, never outlive an idle room (R177).
+PLAYBACK_CACHE_TTL_SECONDS = 86400
 
 
 def fast_failing_redis_options() -> dict:
@@ -198,7 +206,7 @@ class RedisStore(RealtimeStore):
 
     # presence --------------------------------------------------------------
     @_translated
-    def add_socket(self, record: SocketRecord) -> bool:
+    def add_socket(self, record: SocketRecord, max_per_user: int = 0) -> bool:
         """Record a socket in its process table and its room; True for the user's first."""
         script_keys = [
             keys.process_sockets(record.process_id),
@@ -210,8 +218,12 @@ class RedisStore(RealtimeStore):
             f"{record.room_code}|{record.user_id}",
             f"{record.process_id}|{record.user_id}",
             record.user_id,
+            max_per_user,
         ]
-        return self._add_socket(keys=script_keys, args=args) == 1
+        added = self._add_socket(keys=script_keys, args=args)
+        if added == -1:
+            raise TooManySockets()
+        return added == 1
 
     @_translated
     def remove_socket(self, process_id: str, sid: str) -> SocketRemoval | None:
@@ -365,7 +377,7 @@ class RedisStore(RealtimeStore):
     @_translated
     def cache_playback(self, code: str, snapshot: dict) -> bool:
         """Store the snapshot only if its version is newer than the cached one."""
-        args = [json.dumps(snapshot), snapshot["version"]]
+        args = [json.dumps(snapshot), snapshot["version"], PLAYBACK_CACHE_TTL_SECONDS]
         return self._cache_playback(keys=[keys.room_playback(code)], args=args) == 1
 
     @_translated
