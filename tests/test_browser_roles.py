@@ -30,12 +30,14 @@ def test_a_cohost_seeks_for_everyone_a_queued_clip_plays_next_and_a_kick_removes
     host, viewer = Visitor(launch()), Visitor(launch())
     register_via_api(host, a.url, "Hana Host", "hana@example.com")
     register_via_api(viewer, b.url, "Bob", "bob@example.com")
-    hana = ApiUser(a.url)
-    hana.http.cookies.update({c["name"]: c["value"] for c in host.context.cookies()})
+    hana = ApiUser(a.url)  # her own session: issue 13 renews the browser's at register (R170)
+    login = hana.post("/api/auth/login/", json={"email": "hana@example.com", "password": browser.PASSWORD})
+    assert login.status_code == 200, login.text
     room = hana.post(
         "/api/rooms/",
         json={"title": "Roles", "media": {"provider": "direct", "type": "movie", "url": clip_url}},
     )
+    assert room.status_code == 201, room.text
     code = room.json()["room"]["code"]
     host.page.goto(f"{a.url}/rooms/{code}")
     viewer.page.goto(f"{b.url}/rooms/{code}")
