@@ -45,6 +45,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import psutil
+import requests
 
 BENCH = Path(__file__).resolve().parent
 ROOT = BENCH.parent
@@ -344,6 +345,28 @@ class Bench:
         self.host_gen.call("disconnect", kind)
 
 
+METRICS_TOKEN = "bench-metrics-token"
+R181_NAMES = (
+    "watchparty_sockets_connected",
+    "watchparty_events_received_total",
+    "watchparty_emits_total",
+    "watchparty_command_seconds_count",
+    "watchparty_db_seconds_count",
+    "watchparty_redis_seconds_count",
+)
+
+
+def save_metrics(servers: list, size: int, output: Path) -> None:
+    """Scrape /metrics of our processes while the room is full (R181); keep the text, print the gist."""
+    output.mkdir(parents=True, exist_ok=True)
+    for index, server in enumerate(servers):
+        headers = {"Authorization": f"Bearer {METRICS_TOKEN}"}
+        text = requests.get(server.url + "/metrics", headers=headers, timeout=10).text
+        (output / f"metrics-N{size}-server{index}.txt").write_text(text)
+        gist = [line for line in text.splitlines() if line.startswith(R181_NAMES)]
+        print(f"metrics N={size} server{index}: " + "; ".join(gist), flush=True)
+
+
 def run_size(bench: Bench, env: dict, workdir: Path, population: "Population", size: int) -> dict:
     """Measure ours and bare at one room size, in alternating rounds so both see the same conditions."""
     code = population.rooms[size]
@@ -372,6 +395,7 @@ def run_size(bench: Bench, env: dict, workdir: Path, population: "Population", s
             for kind in KINDS if number % 2 == 0 else KINDS[::-1]:
                 bench.measure_round(results[kind], servers[kind], times)
                 time.sleep(0.2)
+        save_metrics(servers["ours"], size, args.output)
         for kind in KINDS:
             bench.disconnect(kind)
     finally:
@@ -538,7 +562,7 @@ def main(argv=None) -> int:
             redis = RedisServer(workdir).start()
             stoppable.append(redis)
             bench = Bench(generators[0], generators[1:], redis, args)
-            env = server_env(f"sqlite:///{workdir / 'bench.sqlite3'}", redis.url)
+            env = server_env(f"sqlite:///{workdir / 'bench.sqlite3'}", redis.url, METRICS_TOKEN=METRICS_TOKEN)
             print(
                 f"setup: redis on port {redis.port}; registering 1 host + {max(args.size_list)} viewers",
                 flush=True,

@@ -92,10 +92,14 @@ class RedisServer:
         if binary is None:
             raise RuntimeError("redis-server is not installed (README's test command installs it)")
         args = [binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
-                "--appendonly", "no", "--dir", str(self.workdir)]  # fmt: skip
+                "--appendonly", "no", "--dir", str(self.workdir), *self.extra_args()]  # fmt: skip
         self.process = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         wait_until(self.answers, message=f"redis-server on port {self.port}")
         return self
+
+    def extra_args(self) -> list[str]:
+        """More redis-server options, for subclasses."""
+        return []
 
     def client(self):
         import redis
@@ -320,14 +324,23 @@ class ApiUser:
 class RoomSocket:
     """A real python-socketio client on the /room namespace that records what it receives."""
 
-    def __init__(self, base_url: str, token: str | None, room: str | None, via_query: bool = False):
+    def __init__(
+        self,
+        base_url: str,
+        token: str | None,
+        room: str | None,
+        via_query: bool = False,
+        transports: tuple = ("websocket",),
+        **client_options,
+    ):
         import socketio
 
         self.base_url, self.token, self.room, self.via_query = base_url, token, room, via_query
+        self.transports = list(transports)
         self.events: list[tuple[str, object]] = []
         self.connect_error: dict | None = None
         self._lock = threading.Lock()
-        self.client = socketio.Client(reconnection=False)
+        self.client = socketio.Client(**{"reconnection": False, **client_options})
         self.client.on("*", self._record, namespace="/room")
         self.client.on("connect_error", self._refused, namespace="/room")
 
@@ -342,7 +355,7 @@ class RoomSocket:
         values = {k: v for k, v in (("token", self.token), ("room", self.room)) if v is not None}
         url = self.base_url + ("?" + urlencode(values) if self.via_query else "")
         auth = None if self.via_query else values
-        self.client.connect(url, namespaces=["/room"], auth=auth, transports=["websocket"], wait_timeout=10)
+        self.client.connect(url, namespaces=["/room"], auth=auth, transports=self.transports, wait_timeout=10)
         return self
 
     @property
@@ -446,14 +459,20 @@ def connected_room(
     return ConnectedRoom(code, host, viewer, host_sock, viewer_sock)
 
 
-def stored_value(database_url: str, sql: str, **params):
-    """The first column of the first row of a query, read straight from the database (any backend)."""
+def stored_row(database_url: str, sql: str, **params) -> tuple | None:
+    """The first row of a query, read straight from the database (any backend)."""
     engine = sqlalchemy.create_engine(database_url, poolclass=sqlalchemy.pool.NullPool)
     try:
         with engine.connect() as connection:
             row = connection.execute(sqlalchemy.text(sql), params).fetchone()
     finally:
         engine.dispose()
+    return tuple(row) if row is not None else None
+
+
+def stored_value(database_url: str, sql: str, **params):
+    """The first column of the first row of a query, read straight from the database (any backend)."""
+    row = stored_row(database_url, sql, **params)
     assert row is not None, f"no row for {sql} {params}"
     return row[0]
 

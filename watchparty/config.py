@@ -53,6 +53,11 @@ DEFAULTS = {
     "SESSION_COOKIE_SAMESITE": "Lax",
     "WTF_CSRF_TIME_LIMIT": None,
     "WTF_CSRF_SSL_STRICT": False,
+    "DRAIN_LINGER_SECONDS": 1.0,
+    "ADMIN_UI_PASSWORD": None,
+    "ADMIN_UI_USERNAME": "admin",
+    "ADMIN_UI_ORIGIN": "https://admin.socket.io",
+    "ADMIN_UI_READ_ONLY": True,
 }
 
 

@@ -8,6 +8,7 @@ import signal
 from flask import Flask
 from flask_migrate import upgrade
 
+from watchparty.ops import draining
 from watchparty.realtime import socket_server
 from watchparty.rooms import liveness
 
@@ -32,19 +33,26 @@ def start_background_work(app: Flask) -> None:
     liveness.start_heartbeats(app)
 
 
-def stop_on_signal(app: Flask) -> None:
-    """On SIGTERM/SIGINT, let this process's sockets go cleanly, then exit."""
+def stop_on_signal(app: Flask, then=None) -> None:
+    """On SIGTERM/SIGINT: drain (R184), linger for the probes to see it, then `then()` or exit."""
 
-    def release_and_exit():
-        liveness.leave_all_local_sockets(app)
+    def drain_and_stop():
+        draining.drain(app)
+        socket_server.sleep(float(app.config["DRAIN_LINGER_SECONDS"]))
+        if then is not None:
+            then()  # gunicorn's worker_exit then lets go of what is left
+            return
+        liveness.leave_all_local_sockets(app)  # a beat that was under way re-added our record
         logging.shutdown()
         os._exit(0)
 
     def shut_down(signum, _frame):
         # Under gevent a signal handler runs in the event loop, where blocking
         # calls (Redis) are not allowed: do the work in a task of its own.
-        log.info("signal %s: releasing sockets and exiting", signum)
-        socket_server.start_background(release_and_exit)
+        if draining.is_draining():
+            return
+        log.info("signal %s: draining", signum)
+        socket_server.start_background(drain_and_stop)
 
     signal.signal(signal.SIGTERM, shut_down)
     signal.signal(signal.SIGINT, shut_down)

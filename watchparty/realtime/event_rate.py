@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 
 from flask_socketio import Namespace
 
+from watchparty.ops.metrics import EVENTS_DROPPED
 from watchparty.realtime import socket_server
 
 # Events python-socketio raises itself; a client sending these names is ignored elsewhere (R36).
@@ -50,7 +51,8 @@ class EventRateLimiter:
             if bucket.take():
                 return True
             self.dropped += 1
-            return False
+        EVENTS_DROPPED.inc()  # R181
+        return False
 
     def forget(self, sid: str) -> None:
         with self._lock:

@@ -17,6 +17,7 @@ from watchparty.realtime.base import (
     SocketRemoval,
     TooManySockets,
 )
+from watchparty.realtime.connection import redis_client
 
 # A compare-and-set only fails when another process changed the same entries in between.
 _CAS_ATTEMPTS = 16
@@ -182,7 +183,7 @@ class RedisStore(RealtimeStore):
     @classmethod
     def from_url(cls, url: str) -> "RedisStore":
         """Build a store whose calls fail fast while Redis is down."""
-        return cls(redis.Redis.from_url(url, decode_responses=True, **fast_failing_redis_options()))
+        return cls(redis_client(url, decode_responses=True, **fast_failing_redis_options()))
 
     @property
     def client(self) -> redis.Redis:

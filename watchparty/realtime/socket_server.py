@@ -12,6 +12,7 @@ from flask import Flask, current_app
 from flask_socketio import SocketIO
 
 from watchparty.extensions import socketio
+from watchparty.ops import admin_ui
 from watchparty.realtime.queue import QUEUE_CHANNEL, PromptRedisManager, queue_manager, start_listening
 
 NAMESPACE = "/room"
@@ -87,7 +88,7 @@ def init_app(app: Flask) -> None:
     socketio.init_app(
         app,
         async_mode=app.config["ASYNC_MODE"],
-        cors_allowed_origins=app.config.get("CORS_ALLOWED_ORIGINS"),
+        cors_allowed_origins=admin_ui.socket_origins(app.config),
         client_manager=manager,
     )
 
@@ -176,9 +177,35 @@ def in_context(app: Flask, task: Callable, *args) -> None:
         task(*args)
 
 
-def start_background(task: Callable, *args) -> None:
-    """Run task(*args) in the background as it is (a long task opens app contexts itself)."""
-    socketio.start_background_task(task, *args)
+def start_background(task: Callable, *args):
+    """Run task(*args) in the background as it is (a long task opens app contexts itself); return it."""
+    return socketio.start_background_task(task, *args)
+
+
+def drop_every_transport() -> None:
+    """Drop every Engine.IO connection of this process without a close packet (R184).
+
+    A server-side Socket.IO or Engine.IO disconnect tells clients not to
+    reconnect; a dropped transport makes them reconnect at once (elsewhere).
+    """
+    for engine_socket in list(socketio.server.eio.sockets.values()):
+        engine_socket.close(wait=False, abort=True)
+
+
+def count_emits(counter) -> None:
+    """Increment counter on every emit of this process's server (R181)."""
+    emit = socketio.server.emit
+
+    def counted_emit(*args, **kwargs):
+        counter.inc()
+        return emit(*args, **kwargs)
+
+    socketio.server.emit = counted_emit
+
+
+def instrument(**options) -> None:
+    """Report to the Socket.IO Admin UI (python-socketio's instrument())."""
+    socketio.server.instrument(**options)
 
 
 def sleep(seconds: float) -> None:

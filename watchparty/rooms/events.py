@@ -7,6 +7,7 @@ from flask_socketio import ConnectionRefusedError
 
 from watchparty.chat import messaging as chat_messaging
 from watchparty.chat.payloads import SendChat
+from watchparty.ops import metrics
 from watchparty.realtime import socket_server
 from watchparty.realtime.event_rate import RateLimitedNamespace
 from watchparty.realtime.local_sockets import SocketContext, local_sockets
@@ -51,6 +52,11 @@ def sender_in_open_room() -> SocketContext | None:
 
 class RoomNamespace(RateLimitedNamespace):
     """One connection is one viewer in one room; each socket's event rate is limited (R174)."""
+
+    def trigger_event(self, event, *args):
+        """Count and time every event this namespace receives (R181), then handle it."""
+        with metrics.observe_event(self, event):
+            return super().trigger_event(event, *args)
 
     def on_connect(self, auth=None):
         """A client connects with its token and room code; refused with R31's payload."""
