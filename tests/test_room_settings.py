@@ -91,6 +91,7 @@ def test_a_viewer_may_not_patch_settings(make_user):
     assert room_of(viewer, code)["role"] == "viewer"
 
 
+@pytest.mark.all_databases
 def test_concurrent_patches_of_different_settings_through_two_processes_keep_both(fleet, redis_url):
     first, second = fleet.pair(redis_url)
     host = ApiUser(first.url).register()
