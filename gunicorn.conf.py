@@ -7,6 +7,13 @@ run several processes behind a load balancer with sticky sessions (SPEC R3).
 import json
 import os
 
+# The worker class lives in watchparty, so the master imports the app's modules
+# (ssl, redis, …) before it forks: patch first, as `python wsgi.py` does (STACK.md).
+if os.environ.get("WATCHPARTY_ASYNC_MODE", "gevent").strip('"') == "gevent":
+    from gevent import monkey
+
+    monkey.patch_all()
+
 worker_class = "watchparty.serving.worker.Worker"
 workers = 1
 bind = f"{os.environ.get('HOST', '127.0.0.1')}:{os.environ.get('PORT', '5000')}"
