@@ -3,8 +3,9 @@
 Same stack as `python wsgi.py` under gevent (monkey-patched, gevent pywsgi with
 gevent-websocket's WebSocketHandler, as Flask-SocketIO's `run()` picks when it
 is installed, and a Redis message queue), but no application logic: every
-socket joins one room on connect, and a "SEEK" event `{time}` makes the server
-emit a PLAYBACK_STATE-shaped payload to that room.
+socket joins the room named by its auth's `room` (one shared room without it)
+on connect, and a "SEEK" event `{time}` makes the server emit a
+PLAYBACK_STATE-shaped payload to the sender's room.
 
     .venv/bin/python bench/bare_server.py --port 5100 --redis redis://127.0.0.1:6379/0
 """
@@ -33,12 +34,16 @@ def build_server(redis_url: str, channel: str) -> socketio.Server:
 
     @sio.on("connect", namespace=NAMESPACE)
     def connect(sid, environ, auth=None):
-        sio.enter_room(sid, ROOM, namespace=NAMESPACE)
+        room = auth.get("room") if isinstance(auth, dict) else None
+        room = room if isinstance(room, str) else ROOM
+        sio.save_session(sid, {"room": room}, namespace=NAMESPACE)
+        sio.enter_room(sid, room, namespace=NAMESPACE)
 
     @sio.on("SEEK", namespace=NAMESPACE)
     def seek(sid, data=None):
         if not isinstance(data, dict) or not isinstance(data.get("time"), int | float):
             return
+        room = sio.get_session(sid, namespace=NAMESPACE)["room"]
         now = time.time()
         payload = {
             "is_playing": False,
@@ -46,7 +51,7 @@ def build_server(redis_url: str, channel: str) -> socketio.Server:
             "version": next(versions),
             "server_time": now,
         }
-        sio.emit("PLAYBACK_STATE", payload, to=ROOM, namespace=NAMESPACE)
+        sio.emit("PLAYBACK_STATE", payload, to=room, namespace=NAMESPACE)
 
     # As the real server does: listen on the queue before the first client comes.
     sio.manager_initialized = True

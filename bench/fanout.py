@@ -31,6 +31,7 @@ import argparse
 import concurrent.futures
 import contextlib
 import datetime
+import functools
 import importlib.metadata
 import multiprocessing
 import os
@@ -45,12 +46,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import psutil
+import requests
 
 BENCH = Path(__file__).resolve().parent
 ROOT = BENCH.parent
 sys.path.insert(0, str(ROOT))
 
 import loadgen  # noqa: E402  (bench/ is on sys.path as the script's directory)
+import profiling  # noqa: E402
 
 from tests.support import (  # noqa: E402
     ApiUser,
@@ -63,6 +66,8 @@ from tests.support import (  # noqa: E402
 #: A room with media, as a real watch party has: the host's SEEK also writes its watch progress (R63).
 MEDIA = {"provider": "vidking", "type": "movie", "id": "550"}
 SEEK_BASE = 1000.0
+#: Seconds a server may take to answer after its start (migrations, imports) on a busy machine.
+START_TIMEOUT = 180.0
 
 
 # processes ---------------------------------------------------------------------------
@@ -86,6 +91,13 @@ class BareServer(LiveServer):
                 return True
         except OSError:
             return False
+
+
+def bare_server(redis_url: str, log_path: Path, prefix: tuple = ()) -> BareServer:
+    """A BareServer whose command starts with `prefix` (e.g. prlimit, which execs the rest)."""
+    server = BareServer(env=dict(os.environ), log_path=log_path, redis_url=redis_url)
+    server.command = (*prefix, *server.command)
+    return server
 
 
 class LoadGenerator:
@@ -128,9 +140,12 @@ class LoadGenerator:
             self.process.join(timeout=5)
 
 
-def start_pair(factory) -> list:
-    """Start two servers at once; stop both if either fails."""
-    return start_all([factory(0), factory(1)])
+def start_servers(factory, count: int = 2) -> list:
+    """Start `count` servers at once, each allowed START_TIMEOUT; stop them all if any fails."""
+    servers = [factory(i) for i in range(count)]
+    for server in servers:
+        server.start = functools.partial(server.start, timeout=START_TIMEOUT)
+    return start_all(servers)
 
 
 def busy_seconds() -> float:
@@ -151,11 +166,46 @@ class Population:
     host_token: str
     viewer_tokens: list[str]
     rooms: dict[int, str] = field(default_factory=dict)
+    idle_rooms: list[str] = field(default_factory=list)
 
 
-def create_population(env: dict, workdir: Path, viewers: int, sizes: list[int], threads: int) -> Population:
-    """Register the host and the viewers over HTTP, create one room per size, join, get tokens."""
-    servers = start_pair(lambda i: LiveServer(env, workdir / f"setup-{i}.log"))
+#: Settings a benchmark lifts so that it measures the fan-out, not the guards (R108, R172, R174, R177).
+BENCH_SETTINGS = {
+    "REGISTER_RATE_LIMIT": "100000 per hour",
+    "SOCKET_EVENTS_PER_SECOND": 1000,
+    "SOCKET_EVENTS_BURST": 1000,
+    "JWT_ACCESS_TOKEN_EXPIRES": 86400,
+    "MAX_OPEN_ROOMS_PER_USER": 1000,
+}
+
+
+def bench_env(workdir: Path, redis_url: str, **settings) -> dict:
+    """A server environment on one SQLite file in workdir, with the benchmark's settings."""
+    return server_env(f"sqlite:///{workdir / 'bench.sqlite3'}", redis_url, **{**BENCH_SETTINGS, **settings})
+
+
+def open_room(host: ApiUser, pool, members: list[ApiUser], title: str) -> str:
+    """Create a room with media as `host`, have every member join it; its code."""
+    response = host.post("/api/rooms/", json={"title": title, "media": MEDIA})
+    assert response.status_code == 201, response.text
+    code = response.json()["room"]["code"]
+
+    def join(user: ApiUser) -> None:
+        answer = user.post(f"/api/rooms/{code}/join/")
+        assert answer.status_code in (200, 201), answer.text
+
+    list(pool.map(join, members))
+    return code
+
+
+def create_population(
+    env: dict, workdir: Path, viewers: int, sizes: list[int], threads: int, idle: tuple[int, int] = (0, 0)
+) -> Population:
+    """Register the host and the viewers over HTTP, create one room per size, join, get tokens.
+
+    `idle` is (rooms, members): that many more rooms, joined by the first `members` viewers.
+    """
+    servers = start_servers(lambda i: LiveServer(env, workdir / f"setup-{i}.log"))
     try:
         started = time.monotonic()
         urls = [s.url for s in servers]
@@ -165,25 +215,15 @@ def create_population(env: dict, workdir: Path, viewers: int, sizes: list[int], 
             user = ApiUser(urls[index % 2])
             return user.register(email=f"viewer-{index}@bench.example.com", display_name=f"Viewer {index}")
 
-        # Registration hashes with scrypt (~0.2 s of CPU each): keep both processes busy.
+        # Registration hashes with scrypt (~0.3 s of CPU each): keep both processes busy.
         with concurrent.futures.ThreadPoolExecutor(threads) as pool:
             users = list(pool.map(register, range(viewers)))
             print(f"  registered 1 host + {viewers} viewers in {time.monotonic() - started:.1f}s", flush=True)
-            rooms = {}
-            for size in sizes:
-                response = host.post("/api/rooms/", json={"title": f"Fan-out N={size}", "media": MEDIA})
-                assert response.status_code == 201, response.text
-                code = response.json()["room"]["code"]
-
-                def join(user: ApiUser, code=code) -> None:
-                    answer = user.post(f"/api/rooms/{code}/join/")
-                    assert answer.status_code in (200, 201), answer.text
-
-                list(pool.map(join, users[:size]))
-                rooms[size] = code
+            rooms = {size: open_room(host, pool, users[:size], f"Fan-out N={size}") for size in sizes}
+            rooms_idle = [open_room(host, pool, users[: idle[1]], f"Idle {i}") for i in range(idle[0])]
             tokens = list(pool.map(ApiUser.token, users))
         print(f"  rooms, joins and tokens ready after {time.monotonic() - started:.1f}s", flush=True)
-        return Population(host.token(), tokens, rooms)
+        return Population(host.token(), tokens, rooms, rooms_idle)
     finally:
         for server in servers:
             server.stop()
@@ -265,16 +305,18 @@ class Bench:
     args: argparse.Namespace
 
     def assignment(self, size: int) -> list[list[tuple[int, int]]]:
-        """Per viewer generator, its (viewer index, server index) pairs: viewer i on server i % 2."""
+        """Per viewer generator, its (viewer index, server index) pairs: viewer i on server i % processes."""
+        processes = self.args.processes
         plan: list[list[tuple[int, int]]] = [[] for _ in self.viewer_gens]
         for index in range(size):
-            plan[(index // 2) % len(self.viewer_gens)].append((index, index % 2))
+            plan[(index // processes) % len(self.viewer_gens)].append((index, index % processes))
         return plan
 
     def connect(self, kind: str, servers: list, host_auth: dict, viewer_auths: list[dict]) -> KindResult:
         """Connect the host (server 1) then the viewers (both servers); RSS before and after the viewers."""
         urls, pids = [s.url for s in servers], [s.process.pid for s in servers]
-        self.host_gen.call("connect", kind, [(urls[0], host_auth)], 1, "asyncclient")
+        host_client = getattr(self.args, "host_client", "asyncclient")
+        self.host_gen.call("connect", kind, [(urls[0], host_auth)], 1, host_client)
         self.host_gen.call("quiet", 0.5, 10)
         time.sleep(0.5)
         rss_before = [rss(pid) for pid in pids]
@@ -344,34 +386,74 @@ class Bench:
         self.host_gen.call("disconnect", kind)
 
 
+def measure_rounds(bench: Bench, servers: dict, results: dict, per_round: list[int]) -> None:
+    """The measured SEEKs, in rounds alternating which kind goes first."""
+    first = SEEK_BASE
+    for number, count in enumerate(per_round):
+        times = [first + i for i in range(count)]
+        first += count
+        for kind in KINDS if number % 2 == 0 else KINDS[::-1]:
+            bench.measure_round(results[kind], servers[kind], times)
+            time.sleep(0.2)
+
+
+def profiled(args, server, name: str):
+    """With --profile: py-spy records the server process (the host's, process 1) during the block."""
+    if not getattr(args, "profile_dir", None):
+        return contextlib.nullcontext()
+    args.profile_dir.mkdir(parents=True, exist_ok=True)
+    return profiling.Profile(server.process.pid, args.profile_dir / f"{name}.txt", name)
+
+
+METRICS_TOKEN = "bench-metrics-token"
+R181_NAMES = (
+    "watchparty_sockets_connected",
+    "watchparty_events_received_total",
+    "watchparty_emits_total",
+    "watchparty_command_seconds_count",
+    "watchparty_db_seconds_count",
+    "watchparty_redis_seconds_count",
+)
+
+
+def save_metrics(servers: list, size: int, output: Path) -> None:
+    """Scrape /metrics of our processes while the room is full (R181); keep the text, print the gist."""
+    output.mkdir(parents=True, exist_ok=True)
+    for index, server in enumerate(servers):
+        headers = {"Authorization": f"Bearer {METRICS_TOKEN}"}
+        text = requests.get(server.url + "/metrics", headers=headers, timeout=10).text
+        (output / f"metrics-N{size}-server{index}.txt").write_text(text)
+        gist = [line for line in text.splitlines() if line.startswith(R181_NAMES)]
+        print(f"metrics N={size} server{index}: " + "; ".join(gist), flush=True)
+
+
 def run_size(bench: Bench, env: dict, workdir: Path, population: "Population", size: int) -> dict:
     """Measure ours and bare at one room size, in alternating rounds so both see the same conditions."""
     code = population.rooms[size]
     host_auth = {"token": population.host_token, "room": code}
-    viewer_auths = [{"token": t, "room": code} for t in population.viewer_tokens[:size]]
+    tokens = population.viewer_tokens[: -(-size // bench.args.tabs)]
+    viewer_auths = [{"token": tokens[i % len(tokens)], "room": code} for i in range(size)]
     args, servers, results = bench.args, {}, {}
+    count = args.processes
     try:
-        servers["ours"] = start_pair(lambda i: LiveServer(env, workdir / f"ours-{size}-{i}.log"))
-        servers["bare"] = start_pair(
-            lambda i: BareServer(
-                env=dict(os.environ), log_path=workdir / f"bare-{size}-{i}.log", redis_url=bench.redis.url
-            )
+        servers["ours"] = start_servers(lambda i: LiveServer(env, workdir / f"ours-{size}-{i}.log"), count)
+        servers["bare"] = start_servers(
+            lambda i: bare_server(bench.redis.url, workdir / f"bare-{size}-{i}.log"), count
         )
         for kind in KINDS:
-            results[kind] = bench.connect(kind, servers[kind], host_auth, viewer_auths)
+            with profiled(args, servers[kind][0], f"{kind}-connect-N{size}"):
+                results[kind] = bench.connect(kind, servers[kind], host_auth, viewer_auths)
         # Warm-up SEEKs, not counted: the first ones pay for imports, statement compilation, first inserts.
         warmup = [SEEK_BASE - 1 - i for i in range(args.warmup)]
         for kind in KINDS:
             if warmup:
                 bench.measure_round(KindResult(kind, size, [], [], [], 0.0), servers[kind], warmup)
         per_round = [args.seeks // args.rounds + (r < args.seeks % args.rounds) for r in range(args.rounds)]
-        first = SEEK_BASE
-        for number, count in enumerate(per_round):
-            times = [first + i for i in range(count)]
-            first += count
-            for kind in KINDS if number % 2 == 0 else KINDS[::-1]:
-                bench.measure_round(results[kind], servers[kind], times)
-                time.sleep(0.2)
+        with contextlib.ExitStack() as profiles:
+            for kind in KINDS:
+                profiles.enter_context(profiled(args, servers[kind][0], f"{kind}-seek-N{size}"))
+            measure_rounds(bench, servers, results, per_round)
+        save_metrics(servers["ours"], size, args.output)
         for kind in KINDS:
             bench.disconnect(kind)
     finally:
@@ -406,6 +488,12 @@ def versions_line() -> str:
     return f"Python {platform.python_version()}, " + ", ".join(found) + f", redis-server {server}"
 
 
+def server_cpus(result: KindResult) -> str:
+    """Each server process's CPU during the SEEKs, in % of one core."""
+    names = sorted(n for n in result.cpu_seconds if n.startswith("server"))
+    return " / ".join(f"{result.cpu(n):.0f}%" for n in names)
+
+
 def ms(value: float) -> str:
     return f"{value:.1f}"
 
@@ -423,10 +511,11 @@ def report(results: dict[int, dict[str, KindResult]], args, when: datetime.datet
         f"- Stack: {versions_line()}",
         f"- Command: `.venv/bin/python bench/fanout.py --sizes {args.sizes} --seeks {args.seeks} "
         f"--interval {args.interval} --rounds {args.rounds} --warmup {args.warmup} "
-        f"--loadgens {args.loadgens} --client {args.client}`",
+        f"--loadgens {args.loadgens} --client {args.client} --processes {args.processes} --tabs {args.tabs}`",
         f"- Per N and server: {args.warmup} warm-up SEEKs (not counted), then {args.seeks} SEEKs "
         f"{args.interval * 1000:.0f} ms apart in {args.rounds} rounds alternating ours and bare; "
-        "host on process 1, viewers split evenly over the 2 processes.",
+        f"host on process 1, viewers split evenly over the {args.processes} processes"
+        + (f", {args.tabs} sockets (tabs) per viewer user." if args.tabs > 1 else "."),
         f"- Load generator: {args.loadgens} viewer processes ({client[args.client]} over aiohttp, WebSocket "
         "only) + 1 host process (python-socketio AsyncClient).",
     ]
@@ -457,7 +546,7 @@ def report(results: dict[int, dict[str, KindResult]], args, when: datetime.datet
         "Details: server CPU in % of one core during the SEEKs; machine = all cores busy (200% = both), "
         "others = the part of it used by processes outside this benchmark.",
         "",
-        "| N | server | proc 1 / proc 2 / redis | machine (others) | p50 local / remote | p50 by round | max "
+        "| N | server | each process / redis | machine (others) | p50 local / remote | p50 by round | max "
         "| connect N |",
         "|---|---|---|---|---|---|---|---|",
     ]
@@ -466,7 +555,7 @@ def report(results: dict[int, dict[str, KindResult]], args, when: datetime.datet
             r = by_kind[kind]
             lines.append(
                 f"| {size} | {kind} | "
-                f"{r.cpu('server0'):.0f}% / {r.cpu('server1'):.0f}% / {r.cpu('redis'):.0f}% "
+                f"{server_cpus(r)} / {r.cpu('redis'):.0f}% "
                 f"| {r.machine_cpu:.0f}% ({r.others_cpu:.0f}%) "
                 f"| {ms(percentile(r.local, 50))} / {ms(percentile(r.remote, 50))} "
                 f"| {ms(min(r.round_p50))}-{ms(max(r.round_p50))} "
@@ -508,13 +597,38 @@ def parse_args(argv=None):
         default="raw",
         help="viewer client: a minimal wire-protocol client (default), or python-socketio's AsyncClient",
     )
+    parser.add_argument("--processes", type=int, default=2, help="server processes per kind")
+    parser.add_argument(
+        "--tabs", type=int, default=1, help="sockets per viewer user (fewer registrations; R174 allows 5)"
+    )
     parser.add_argument("--register-threads", type=int, default=8, help="concurrent registrations")
     parser.add_argument("--connect-concurrency", type=int, default=25, help="connects in flight per loadgen")
     parser.add_argument("--output", type=Path, default=BENCH / "results", help="folder for the report")
+    parser.add_argument(
+        "--profile",
+        action="store_true",
+        help="py-spy profiles of process 1 of each kind (connects, SEEKs) into bench/results/profile-<date>/",
+    )
     args = parser.parse_args(argv)
     args.size_list = sorted({int(s) for s in args.sizes.split(",") if s.strip()})
     args.rounds = max(1, min(args.rounds, args.seeks))
     return args
+
+
+def stop_all(stoppable: list) -> None:
+    """Stop every process started (latest first), whatever happens to each."""
+    for item in reversed(stoppable):
+        with contextlib.suppress(Exception):
+            item.stop()
+
+
+def publish(text: str, path: Path) -> None:
+    """Print the report and write it to path."""
+    print()
+    print(text)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text)
+    print(f"written to {path.relative_to(ROOT) if path.is_relative_to(ROOT) else path}")
 
 
 def interrupted(signum, _frame):
@@ -525,6 +639,8 @@ def interrupted(signum, _frame):
 def main(argv=None) -> int:
     args = parse_args(argv)
     when = datetime.datetime.now(datetime.UTC)
+    if args.profile:
+        args.profile_dir = args.output / f"profile-{when:%Y-%m-%d-%H%M}"
     signal.signal(signal.SIGTERM, interrupted)
     stoppable: list = []
     started = time.monotonic()
@@ -538,14 +654,12 @@ def main(argv=None) -> int:
             redis = RedisServer(workdir).start()
             stoppable.append(redis)
             bench = Bench(generators[0], generators[1:], redis, args)
-            env = server_env(f"sqlite:///{workdir / 'bench.sqlite3'}", redis.url)
-            print(
-                f"setup: redis on port {redis.port}; registering 1 host + {max(args.size_list)} viewers",
-                flush=True,
+            env = bench_env(
+                workdir, redis.url, MAX_SOCKETS_PER_USER=max(5, args.tabs), METRICS_TOKEN=METRICS_TOKEN
             )
-            population = create_population(
-                env, workdir, max(args.size_list), args.size_list, args.register_threads
-            )
+            users = -(-max(args.size_list) // args.tabs)
+            print(f"setup: redis on port {redis.port}; registering 1 host + {users} viewers", flush=True)
+            population = create_population(env, workdir, users, args.size_list, args.register_threads)
             for size in args.size_list:
                 results[size] = run_size(bench, env, workdir, population, size)
                 for kind, r in results[size].items():
@@ -553,21 +667,13 @@ def main(argv=None) -> int:
                         f"{kind:4} N={size:<4} p50 {percentile(r.latencies, 50):7.1f} ms  "
                         f"p99 {percentile(r.latencies, 99):7.1f} ms  missed {r.missed}  "
                         f"loadgen {r.loadgen_cpu:.0f}%  "
-                        f"servers {r.cpu('server0'):.0f}%/{r.cpu('server1'):.0f}%  "
+                        f"servers {server_cpus(r)}  "
                         f"others {r.others_cpu:.0f}%  ({time.monotonic() - started:.0f}s)",
                         flush=True,
                     )
         finally:
-            for item in reversed(stoppable):
-                with contextlib.suppress(Exception):
-                    item.stop()
-    text = report(results, args, when)
-    print()
-    print(text)
-    args.output.mkdir(parents=True, exist_ok=True)
-    path = args.output / f"fanout-{when:%Y-%m-%d-%H%M}.md"
-    path.write_text(text)
-    print(f"written to {path.relative_to(ROOT) if path.is_relative_to(ROOT) else path}")
+            stop_all(stoppable)
+    publish(report(results, args, when), args.output / f"fanout-{when:%Y-%m-%d-%H%M}.md")
     missed = sum(r.missed for by_kind in results.values() for r in by_kind.values())
     return 1 if missed else 0
 

@@ -18,6 +18,7 @@ receive times.
 import asyncio
 import contextlib
 import json
+import random
 import time
 from urllib.parse import urlsplit
 
@@ -171,6 +172,66 @@ class RawPeer:
                 await self.reader
 
 
+def socketio_backoff(attempt: int, first: float = 1.0, ceiling: float = 10.0, jitter: float = 0.5) -> float:
+    """Seconds before reconnection attempt `attempt` (0-based), as socket.io-client's Backoff computes it.
+
+    The room page keeps the Manager's defaults but for reconnectionDelay 1000 and
+    reconnectionDelayMax 10000: the delay doubles per attempt, moved up or down
+    by a random part of at most `jitter` of itself, and is capped at `ceiling`.
+    """
+    delay = first * 2**attempt
+    draw = random.random()
+    deviation = int(draw * jitter * delay * 1000) / 1000
+    delay = delay - deviation if int(draw * 10) & 1 == 0 else delay + deviation
+    return min(delay, ceiling)
+
+
+class StormPeer(RawPeer):
+    """A RawPeer that, once its connection drops, reconnects as the room page does.
+
+    It waits socket.io-client's backoff (with jitter) before each attempt and
+    tries the server URLs in turn, starting with the one after its own (what a
+    load balancer that skips a dead process would do), until one admits it.
+    """
+
+    urls: list[str] = []
+
+    def __init__(self, url: str, auth: dict | None, session, worker: "Worker"):
+        super().__init__(url, auth, session, worker)
+        self.lost_at: float | None = None
+        self.back_at: float | None = None
+        self.attempts = 0
+        self.failures: list[str] = []
+        self.leaving = False
+        self.retry: asyncio.Task | None = None
+
+    async def _read(self) -> None:
+        await super()._read()
+        if self.lost_at is None and not self.leaving:
+            self.lost_at = time.monotonic()
+            self.retry = asyncio.get_running_loop().create_task(self._reconnect())
+
+    async def disconnect(self) -> None:
+        self.leaving = True
+        if self.retry is not None:
+            self.retry.cancel()
+        await super().disconnect()
+
+    async def _reconnect(self) -> None:
+        start = self.urls.index(self.url) if self.url in self.urls else 0
+        while True:
+            await asyncio.sleep(socketio_backoff(self.attempts))
+            self.attempts += 1
+            self.url = self.urls[(start + self.attempts) % len(self.urls)]
+            try:
+                await self.connect()
+            except Exception as exc:
+                self.failures.append(type(exc).__name__)
+                continue
+            self.back_at = time.monotonic()
+            return
+
+
 class Worker:
     """The commands a worker process understands; clients are kept in named groups (one per server)."""
 
@@ -188,14 +249,21 @@ class Worker:
         return self.session
 
     async def connect(
-        self, group: str, specs: list[tuple[str, dict | None]], concurrency: int = 25, client: str = "raw"
+        self,
+        group: str,
+        specs: list[tuple[str, dict | None]],
+        concurrency: int = 25,
+        client: str = "raw",
+        urls: list[str] | None = None,
     ) -> dict:
         """Connect one client per (url, auth) into `group`; report failures and the extensions.
 
-        `client` is "asyncclient" (python-socketio's AsyncClient) or "raw" (RawPeer).
+        `client` is "asyncclient" (python-socketio's AsyncClient), "raw" (RawPeer)
+        or "storm" (StormPeer, reconnecting over `urls`).
         """
         session = await self._session()
-        kind = {"asyncclient": Peer, "raw": RawPeer}[client]
+        kind = {"asyncclient": Peer, "raw": RawPeer, "storm": StormPeer}[client]
+        StormPeer.urls = list(urls or [])
         peers = [kind(url, auth, session, self) for url, auth in specs]
         gate = asyncio.Semaphore(concurrency)
         failures: list[str] = []
@@ -248,6 +316,17 @@ class Worker:
             waiting = [p for p in waiting if not wanted <= p.received.keys()]
             await asyncio.sleep(0.02)
         return [[p.received.get(t) for t in times] for p in self.groups[group]]
+
+    async def rejoined(self, group: str, timeout: float) -> list[tuple]:
+        """Wait until every StormPeer of the group that lost its connection is back (or timeout).
+
+        Per peer: (lost_at, back_at, attempts, url it is back on, failure kinds).
+        """
+        deadline = time.monotonic() + timeout
+        peers = self.groups.get(group, [])
+        while time.monotonic() < deadline and any(p.lost_at is None or p.back_at is None for p in peers):
+            await asyncio.sleep(0.05)
+        return [(p.lost_at, p.back_at, p.attempts, p.url, p.failures) for p in peers]
 
     async def reset(self, group: str) -> int:
         """Forget what the group received (before a new measured round)."""

@@ -11,6 +11,12 @@ apt_install() {
 }
 missing=()
 command -v redis-server >/dev/null || missing+=(redis-server)
+# PostgreSQL (tests/postgres.py), nginx in front of four processes (tests/test_deployment.py),
+# Sentinel failover and a TLS Redis (tests/test_redis_deployments.py).
+compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null || missing+=(postgresql)
+[ -x /usr/sbin/nginx ] || missing+=(nginx)
+command -v redis-sentinel >/dev/null || missing+=(redis-sentinel)
+command -v openssl >/dev/null || missing+=(openssl)
 # The browser tests (tests/test_browser.py) drive Debian's Chromium; they fail without it.
 [ -x /usr/bin/chromium ] || missing+=(chromium)
 [ ${#missing[@]} -eq 0 ] || apt_install "${missing[@]}"

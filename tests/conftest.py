@@ -4,11 +4,14 @@ import os
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 import pytest
 
+from tests.postgres import PostgresCluster, postgres_database
 from tests.support import (
     TEST_JWT_SECRET_KEY,
+    TEST_REGISTER_RATE_LIMIT,
     TEST_SECRET_KEY,
     ApiUser,
     LiveServer,
@@ -32,6 +35,7 @@ def app(tmp_path):
             "JWT_SECRET_KEY": TEST_JWT_SECRET_KEY,
             "ASYNC_MODE": "threading",
             "REDIS_URL": None,
+            "REGISTER_RATE_LIMIT": TEST_REGISTER_RATE_LIMIT,
         }
     )
     with app.app_context():
@@ -77,37 +81,54 @@ def own_redis(tmp_path) -> Iterator[RedisServer]:
     server.stop()
 
 
-@pytest.fixture
-def database_url(tmp_path) -> Iterator[str]:
-    """A fresh database shared by this test's server processes.
+DATABASE_BACKENDS = ("sqlite", "postgresql")
 
-    SQLite by default; with WATCHPARTY_TEST_POSTGRES_URL (a PostgreSQL URL whose
-    user may create databases) each test gets a new PostgreSQL database instead.
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "all_databases: run the module on SQLite and on PostgreSQL")
+
+
+def pytest_generate_tests(metafunc):
+    """Run modules marked all_databases once per database backend (SPEC R2)."""
+    if "db_backend" in metafunc.fixturenames and metafunc.definition.get_closest_marker("all_databases"):
+        metafunc.parametrize("db_backend", DATABASE_BACKENDS, indirect=True, scope="module")
+
+
+@pytest.fixture(scope="session")
+def postgres_admin_url() -> Iterator[str]:
+    """A PostgreSQL URL whose user may create databases.
+
+    WATCHPARTY_TEST_POSTGRES_URL when set, else a throwaway cluster for the session.
     """
-    admin_url = os.environ.get("WATCHPARTY_TEST_POSTGRES_URL")
-    if not admin_url:
-        yield f"sqlite:///{tmp_path / 'shared.sqlite3'}"
+    if os.environ.get("WATCHPARTY_TEST_POSTGRES_URL"):
+        yield os.environ["WATCHPARTY_TEST_POSTGRES_URL"]
         return
-    with postgres_database(admin_url) as url:
-        yield url
+    cluster = PostgresCluster().start()
+    yield cluster.admin_url
+    cluster.stop()
+
+
+@pytest.fixture(scope="module")
+def db_backend(request) -> str:
+    """The database the test's servers use: SQLite unless parametrized (all_databases)."""
+    return getattr(request, "param", "sqlite")
 
 
 @contextmanager
-def postgres_database(admin_url: str) -> Iterator[str]:
-    """Create a throw-away PostgreSQL database and drop it afterwards."""
-    import psycopg
-    from sqlalchemy.engine import make_url
+def fresh_database(request, backend: str, directory: Path) -> Iterator[str]:
+    """A new, empty database of the backend: a SQLite file in directory or a PostgreSQL database."""
+    if backend == "postgresql":
+        with postgres_database(request.getfixturevalue("postgres_admin_url")) as url:
+            yield url
+    else:
+        yield f"sqlite:///{directory / f'{uuid.uuid4().hex[:8]}.sqlite3'}"
 
-    name = f"watchparty_test_{uuid.uuid4().hex[:12]}"
-    admin = make_url(admin_url)
-    dsn = admin.set(drivername="postgresql").render_as_string(hide_password=False)
-    with psycopg.connect(dsn, autocommit=True) as connection:
-        connection.execute(f'CREATE DATABASE "{name}"')
-    try:
-        yield admin.set(database=name).render_as_string(hide_password=False)
-    finally:
-        with psycopg.connect(dsn, autocommit=True) as connection:
-            connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+@pytest.fixture
+def database_url(request, tmp_path, db_backend) -> Iterator[str]:
+    """A fresh database shared by this test's server processes."""
+    with fresh_database(request, db_backend, tmp_path) as url:
+        yield url
 
 
 @pytest.fixture
@@ -122,12 +143,13 @@ def fleet(tmp_path, database_url) -> Iterator[ServerFleet]:
 
 
 @pytest.fixture(scope="module")
-def module_fleet(tmp_path_factory) -> Iterator[ServerFleet]:
-    """Like fleet, on one SQLite file, for a module whose tests share long-running processes."""
+def module_fleet(request, tmp_path_factory, db_backend) -> Iterator[ServerFleet]:
+    """Like fleet, on one database, for a module whose tests share long-running processes."""
     workdir = tmp_path_factory.mktemp("fleet")
-    servers = ServerFleet(workdir, f"sqlite:///{workdir / 'shared.sqlite3'}")
-    yield servers
-    servers.stop()
+    with fresh_database(request, db_backend, workdir) as url:
+        servers = ServerFleet(workdir, url)
+        yield servers
+        servers.stop()
 
 
 @pytest.fixture(scope="module")
@@ -145,13 +167,13 @@ def module_pair(module_fleet, live_redis_url) -> list[LiveServer]:
 
 
 @pytest.fixture(scope="module")
-def live_server(tmp_path_factory, redis_server) -> Iterator[LiveServer]:
+def live_server(request, tmp_path_factory, redis_server, db_backend) -> Iterator[LiveServer]:
     """One real server process with a real Redis, shared by a test module."""
     workdir = tmp_path_factory.mktemp("live")
-    env = server_env(f"sqlite:///{workdir / 'live.sqlite3'}", redis_server.url)
-    server = LiveServer(env=env, log_path=workdir / "server.log").start()
-    yield server
-    server.stop()
+    with fresh_database(request, db_backend, workdir) as url:
+        server = LiveServer(env=server_env(url, redis_server.url), log_path=workdir / "server.log").start()
+        yield server
+        server.stop()
 
 
 @pytest.fixture

@@ -92,10 +92,14 @@ class RedisServer:
         if binary is None:
             raise RuntimeError("redis-server is not installed (README's test command installs it)")
         args = [binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
-                "--appendonly", "no", "--dir", str(self.workdir)]  # fmt: skip
+                "--appendonly", "no", "--dir", str(self.workdir), *self.extra_args()]  # fmt: skip
         self.process = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         wait_until(self.answers, message=f"redis-server on port {self.port}")
         return self
+
+    def extra_args(self) -> list[str]:
+        """More redis-server options, for subclasses."""
+        return []
 
     def client(self):
         import redis
@@ -198,6 +202,10 @@ def server_env(database_url: str, redis_url: str | None = None, **settings) -> d
     )
     if redis_url:
         env["REDIS_URL"] = redis_url
+    env["WATCHPARTY_REGISTER_RATE_LIMIT"] = TEST_REGISTER_RATE_LIMIT
+    # Tests send bursts (garbage, SEEK storms): each limit is tested with its own settings.
+    env["WATCHPARTY_SOCKET_EVENTS_PER_SECOND"] = env["WATCHPARTY_SOCKET_EVENTS_BURST"] = "1000"
+    env["WATCHPARTY_MAX_OPEN_ROOMS_PER_USER"] = "100000"  # tests that create many rooms as one host
     for name, value in settings.items():
         env[f"WATCHPARTY_{name}"] = str(value)
     return env
@@ -243,6 +251,11 @@ class ServerFleet:
             server.stop()
 
 
+SESSION_RENEWING_PATHS = ("/api/auth/register/", "/api/auth/login/", "/api/auth/logout/")
+# Tests register many users from one address: the limit itself is tested on a server of its own.
+TEST_REGISTER_RATE_LIMIT = "100000 per hour"
+
+
 class ApiUser:
     """An HTTP client with its own cookie jar that sends the CSRF header (SPEC R12)."""
 
@@ -266,7 +279,10 @@ class ApiUser:
         if csrf and method.upper() not in ("GET", "HEAD", "OPTIONS"):
             headers.setdefault("X-CSRFToken", self.csrf_token or self.fetch_csrf())
         kwargs.setdefault("timeout", 15)
-        return self.http.request(method, self.base_url + path, headers=headers, **kwargs)
+        response = self.http.request(method, self.base_url + path, headers=headers, **kwargs)
+        if path in SESSION_RENEWING_PATHS:
+            self.csrf_token = None  # register, login and logout issue a new CSRF secret (R173)
+        return response
 
     def get(self, path, **kw):
         return self.request("GET", path, **kw)
@@ -308,14 +324,23 @@ class ApiUser:
 class RoomSocket:
     """A real python-socketio client on the /room namespace that records what it receives."""
 
-    def __init__(self, base_url: str, token: str | None, room: str | None, via_query: bool = False):
+    def __init__(
+        self,
+        base_url: str,
+        token: str | None,
+        room: str | None,
+        via_query: bool = False,
+        transports: tuple = ("websocket",),
+        **client_options,
+    ):
         import socketio
 
         self.base_url, self.token, self.room, self.via_query = base_url, token, room, via_query
+        self.transports = list(transports)
         self.events: list[tuple[str, object]] = []
         self.connect_error: dict | None = None
         self._lock = threading.Lock()
-        self.client = socketio.Client(reconnection=False)
+        self.client = socketio.Client(**{"reconnection": False, **client_options})
         self.client.on("*", self._record, namespace="/room")
         self.client.on("connect_error", self._refused, namespace="/room")
 
@@ -330,7 +355,7 @@ class RoomSocket:
         values = {k: v for k, v in (("token", self.token), ("room", self.room)) if v is not None}
         url = self.base_url + ("?" + urlencode(values) if self.via_query else "")
         auth = None if self.via_query else values
-        self.client.connect(url, namespaces=["/room"], auth=auth, transports=["websocket"], wait_timeout=10)
+        self.client.connect(url, namespaces=["/room"], auth=auth, transports=self.transports, wait_timeout=10)
         return self
 
     @property
@@ -434,14 +459,20 @@ def connected_room(
     return ConnectedRoom(code, host, viewer, host_sock, viewer_sock)
 
 
-def stored_value(database_url: str, sql: str, **params):
-    """The first column of the first row of a query, read straight from the database (any backend)."""
+def stored_row(database_url: str, sql: str, **params) -> tuple | None:
+    """The first row of a query, read straight from the database (any backend)."""
     engine = sqlalchemy.create_engine(database_url, poolclass=sqlalchemy.pool.NullPool)
     try:
         with engine.connect() as connection:
             row = connection.execute(sqlalchemy.text(sql), params).fetchone()
     finally:
         engine.dispose()
+    return tuple(row) if row is not None else None
+
+
+def stored_value(database_url: str, sql: str, **params):
+    """The first column of the first row of a query, read straight from the database (any backend)."""
+    row = stored_row(database_url, sql, **params)
     assert row is not None, f"no row for {sql} {params}"
     return row[0]
 

@@ -88,7 +88,7 @@ def test_form_bodies_work_like_json(make_user):
     assert response.status_code == 201
     assert response.json()["user"]["email"] == "dora@example.com"
     user.post("/api/auth/logout/")
-    form = {"email": "dora@example.com", "password": "form password", "csrf_token": csrf}
+    form = {"email": "dora@example.com", "password": "form password", "csrf_token": user.fetch_csrf()}
     response = user.http.post(user.base_url + "/api/auth/login/", data=form, timeout=10)
     assert response.status_code == 200
 

@@ -33,6 +33,8 @@ from tests.support import (
 )
 from watchparty.realtime import keys
 
+pytestmark = pytest.mark.all_databases
+
 NODE_DIR = ROOT / "tests" / "node"
 CHAT_DISABLED = {"code": "chat_disabled", "message": "Chat is disabled in this room"}
 XSS = "<img src=x onerror=alert(1)>"

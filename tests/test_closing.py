@@ -36,6 +36,8 @@ from tests.support import (
 )
 from watchparty.realtime import keys
 
+pytestmark = pytest.mark.all_databases
+
 NOT_AFTER_CLOSE = {"USER_LEFT", "HOST_DISCONNECTED"}
 CLI_LINE = re.compile(r"^(expired|would expire) (\d+)$")
 

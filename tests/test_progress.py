@@ -427,3 +427,20 @@ def test_concurrent_first_writes_all_succeed_on_one_record(host, code):
     assert positions <= {float(n) for n in range(8)}
     final = saved(host, code, 50, 100, content_id="race")
     assert final["position_seconds"] == 50.0
+
+
+@pytest.mark.all_databases
+def test_the_longest_content_id_is_stored_on_every_database(fleet):
+    """2,048 incompressible four-byte characters (8 KiB) fit the unique key on PostgreSQL too (R2)."""
+    import random
+
+    from tests.support import ApiUser
+
+    server = fleet.start(None)
+    host = ApiUser(server.url).register()
+    code = new_room(host, media=None)
+    rng = random.Random(0)
+    longest = "".join(chr(rng.randrange(0x20000, 0x2A6DF)) for _ in range(2048))
+    assert saved(host, code, 10, 100, content_id=longest)["content_id"] == longest
+    assert saved(host, code, 20, 100, content_id=longest)["position_seconds"] == 20
+    assert saved(host, code, 5, 100, content_id=longest[:-1] + "x")["position_seconds"] == 5

@@ -22,6 +22,8 @@ from tests.support import (
 )
 from watchparty.realtime import keys
 
+pytestmark = pytest.mark.all_databases
+
 VIDKING_MOVIE = {"provider": "vidking", "type": "movie", "id": "550"}
 
 

@@ -5,7 +5,6 @@ Redis); the public-list tests start servers of their own so that they can count
 every LIVE room, and kill their own Redis.
 """
 
-import sqlite3
 import time
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
@@ -13,7 +12,9 @@ from datetime import datetime, timedelta
 import pytest
 import socketio
 
-from tests.support import ApiUser, RoomSocket, assert_redis_clean, wait_until
+from tests.support import ApiUser, RoomSocket, assert_redis_clean, stored_row, wait_until
+
+pytestmark = pytest.mark.all_databases
 
 ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
 ROOM_KEYS = {
@@ -775,18 +776,13 @@ def test_public_list_on_the_shared_server_needs_no_login(make_user, live_server,
 
 
 def room_rows(database_url: str, code: str) -> tuple:
-    """The room's row and its playback row, read straight from the SQLite file."""
-    path = database_url.removeprefix("sqlite:///")
-    with sqlite3.connect(f"file:{path}?mode=ro", uri=True) as connection:
-        room = connection.execute("SELECT * FROM rooms WHERE code = ?", (code,)).fetchone()
-        playback = connection.execute(
-            "SELECT * FROM playback WHERE room_id = (SELECT id FROM rooms WHERE code = ?)", (code,)
-        ).fetchone()
-        participants = connection.execute(
-            "SELECT COUNT(*) FROM participants WHERE room_id = (SELECT id FROM rooms WHERE code = ?)",
-            (code,),
-        ).fetchone()
-    return room, playback, participants
+    """The room's row and its playback row, read straight from the database."""
+    room_id = "(SELECT id FROM rooms WHERE code = :code)"
+    return (
+        stored_row(database_url, "SELECT * FROM rooms WHERE code = :code", code=code),
+        stored_row(database_url, f"SELECT * FROM playback WHERE room_id = {room_id}", code=code),
+        stored_row(database_url, f"SELECT COUNT(*) FROM participants WHERE room_id = {room_id}", code=code),
+    )
 
 
 def test_public_list_with_redis_down_answers_from_the_database(own_redis, fleet, database_url, open_socket):

@@ -26,6 +26,7 @@ DEFAULTS = {
     "ASYNC_MODE": "gevent",
     "MAX_CONTENT_LENGTH": 1048576,
     "LOGIN_RATE_LIMIT": "10 per minute",
+    "REQUEST_READ_TIMEOUT_SECONDS": 30,
     "PRESENCE_HEARTBEAT_SECONDS": 2,
     "PRESENCE_DEAD_AFTER_SECONDS": 10,
     # Section 6-7 settings (R108), named once here for every feature that reads them.
@@ -52,6 +53,11 @@ DEFAULTS = {
     "SESSION_COOKIE_SAMESITE": "Lax",
     "WTF_CSRF_TIME_LIMIT": None,
     "WTF_CSRF_SSL_STRICT": False,
+    "DRAIN_LINGER_SECONDS": 1.0,
+    "ADMIN_UI_PASSWORD": None,
+    "ADMIN_UI_USERNAME": "admin",
+    "ADMIN_UI_ORIGIN": "https://admin.socket.io",
+    "ADMIN_UI_READ_ONLY": True,
 }
 
 
@@ -82,9 +88,13 @@ def load_or_create_secret(instance_path: str, name: str) -> str:
     if path.exists():
         return path.read_text().strip()
     value = secrets.token_urlsafe(48)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(value)
-    path.chmod(0o600)
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    try:  # created readable by the owner only, never world-readable for a moment
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:  # another process made it just now
+        return path.read_text().strip()
+    with os.fdopen(descriptor, "w") as secret_file:
+        secret_file.write(value)
     log.warning("%s is not set: generated a development key in %s", name, path)
     return value
 

@@ -4,11 +4,11 @@ import fcntl
 import logging
 import os
 import signal
-import socket
 
 from flask import Flask
 from flask_migrate import upgrade
 
+from watchparty.ops import draining
 from watchparty.realtime import socket_server
 from watchparty.rooms import liveness
 
@@ -33,19 +33,26 @@ def start_background_work(app: Flask) -> None:
     liveness.start_heartbeats(app)
 
 
-def stop_on_signal(app: Flask) -> None:
-    """On SIGTERM/SIGINT, let this process's sockets go cleanly, then exit."""
+def stop_on_signal(app: Flask, then=None) -> None:
+    """On SIGTERM/SIGINT: drain (R184), linger for the probes to see it, then `then()` or exit."""
 
-    def release_and_exit():
-        liveness.leave_all_local_sockets(app)
+    def drain_and_stop():
+        draining.drain(app)
+        socket_server.sleep(float(app.config["DRAIN_LINGER_SECONDS"]))
+        if then is not None:
+            then()  # gunicorn's worker_exit then lets go of what is left
+            return
+        liveness.leave_all_local_sockets(app)  # a beat that was under way re-added our record
         logging.shutdown()
         os._exit(0)
 
     def shut_down(signum, _frame):
         # Under gevent a signal handler runs in the event loop, where blocking
         # calls (Redis) are not allowed: do the work in a task of its own.
-        log.info("signal %s: releasing sockets and exiting", signum)
-        socket_server.start_background(release_and_exit)
+        if draining.is_draining():
+            return
+        log.info("signal %s: draining", signum)
+        socket_server.start_background(drain_and_stop)
 
     signal.signal(signal.SIGTERM, shut_down)
     signal.signal(signal.SIGINT, shut_down)
@@ -55,6 +62,12 @@ def prepare_to_serve(app: Flask) -> None:
     """Everything a serving process does before taking requests (here and in gunicorn.conf.py)."""
     if app.config.get("AUTO_MIGRATE"):
         apply_migrations(app)
+    if socket_server.async_mode() == "gevent":
+        from watchparty.serving.handler import configure_connections
+
+        configure_connections(
+            int(app.config["MAX_CONTENT_LENGTH"]), float(app.config["REQUEST_READ_TIMEOUT_SECONDS"])
+        )
     start_background_work(app)
 
 
@@ -71,17 +84,9 @@ def serve(app: Flask) -> None:
 
 
 def serve_with_gevent(app: Flask, host: str, port: int) -> None:
-    """Serve as Flask-SocketIO would under gevent, with Nagle's algorithm off.
-
-    pywsgi writes a response's headers and body separately; with Nagle on,
-    the body of every keep-alive response waits ~40 ms for a delayed ACK.
-    """
+    """Serve as Flask-SocketIO would under gevent, with our connection handler."""
     from gevent import pywsgi
-    from geventwebsocket.handler import WebSocketHandler
 
-    class NoDelayHandler(WebSocketHandler):
-        def __init__(self, sock, *args, **kwargs):
-            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-            super().__init__(sock, *args, **kwargs)
+    from watchparty.serving.handler import ConnectionHandler
 
-    pywsgi.WSGIServer((host, port), app, handler_class=NoDelayHandler, log=None).serve_forever()
+    pywsgi.WSGIServer((host, port), app, handler_class=ConnectionHandler, log=None).serve_forever()

@@ -1,5 +1,6 @@
 """Request bodies: JSON or HTML form, validated by pydantic models."""
 
+import unicodedata
 from typing import TypeVar
 
 from flask import request
@@ -14,6 +15,23 @@ class Body(BaseModel):
     """Base of every request body: unknown fields are ignored, NaN and infinities refused."""
 
     model_config = ConfigDict(extra="ignore", allow_inf_nan=False, str_strip_whitespace=False)
+
+
+# Joiners shape emoji and some scripts; every other control or format character can
+# hide or reorder text ("Bob\u202e..." impersonation), so names and titles refuse them (R176).
+ALLOWED_FORMAT_CHARACTERS = frozenset("\u200c\u200d")
+REFUSED_CATEGORIES = ("Cc", "Cf")
+
+
+def refuse_control_characters(value: str) -> str:
+    """A pydantic validator: refuse Cc and Cf characters except the two joiners."""
+    for character in value:
+        if (
+            unicodedata.category(character) in REFUSED_CATEGORIES
+            and character not in ALLOWED_FORMAT_CHARACTERS
+        ):
+            raise ValueError("must not contain control or format characters")
+    return value
 
 
 def request_data() -> dict:

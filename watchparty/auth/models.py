@@ -3,10 +3,11 @@
 from datetime import datetime
 
 from flask_login import UserMixin
-from sqlalchemy import String
+from sqlalchemy import ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from watchparty.auth.hashing import run_off_loop
 from watchparty.database import UTCDateTime, utcnow
 from watchparty.extensions import db
 
@@ -23,13 +24,21 @@ class User(UserMixin, db.Model):
     password_hash: Mapped[str] = mapped_column(String(255))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
+    # The AuthSession this object was loaded through; Flask-Login stores it as the user's id.
+    session_key = None
+    session_id = None
+
+    def get_id(self) -> str | None:
+        """The key of the session this user is logged in through (SPEC R170)."""
+        return self.session_key
+
     def set_password(self, password: str) -> None:
         """Store a salted hash of the password."""
-        self.password_hash = generate_password_hash(password)
+        self.password_hash = run_off_loop(generate_password_hash, password)
 
     def check_password(self, password: str) -> bool:
         """Return True if the password matches the stored hash."""
-        return check_password_hash(self.password_hash, password)
+        return run_off_loop(check_password_hash, self.password_hash, password)
 
     def to_dict(self) -> dict:
         """The User shape of SPEC R16, for the user themself."""
@@ -43,3 +52,14 @@ class User(UserMixin, db.Model):
 def email_key(email: str) -> str:
     """Return the case-insensitive form of an email address."""
     return email.strip().casefold()
+
+
+class AuthSession(db.Model):
+    """One login: the cookie carries only `key`; socket tokens carry `id` (SPEC R170)."""
+
+    __tablename__ = "auth_sessions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(64), unique=True, index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

@@ -26,3 +26,17 @@ def login_limit() -> str:
 def login_failed(response) -> bool:
     """Only a refused login counts against the limit."""
     return response.status_code == 401
+
+
+# The form's registrations share the API's bucket (SPEC R172).
+REGISTER_SCOPE = "auth.register"
+
+
+def register_limit() -> str:
+    """The configured limit on registrations, e.g. "10 per hour"."""
+    return current_app.config["REGISTER_RATE_LIMIT"]
+
+
+def register_limit_key() -> str:
+    """Registrations are counted per client address, API and form together, every attempt (R172)."""
+    return f"register:{request.remote_addr}"

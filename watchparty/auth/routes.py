@@ -3,11 +3,18 @@
 from urllib.parse import quote
 
 from flask import Blueprint, redirect, request
-from flask_login import current_user, login_required, login_user, logout_user
+from flask_login import current_user, login_required
 from flask_wtf.csrf import generate_csrf
 
-from watchparty.auth import services
-from watchparty.auth.rate_limits import login_failed, login_limit, login_limit_key
+from watchparty.auth import services, sessions
+from watchparty.auth.rate_limits import (
+    REGISTER_SCOPE,
+    login_failed,
+    login_limit,
+    login_limit_key,
+    register_limit,
+    register_limit_key,
+)
 from watchparty.auth.schemas import LoginBody, RegisterBody
 from watchparty.domain_errors import DomainError, Kind
 from watchparty.extensions import limiter, login_manager
@@ -17,8 +24,8 @@ bp = Blueprint("auth", __name__, url_prefix="/api/auth")
 
 
 @login_manager.user_loader
-def _load_user(user_id: str):
-    return services.load_user(int(user_id)) if user_id.isdigit() else None
+def _load_user(session_key: str):
+    return sessions.user_for_session_key(session_key)
 
 
 @login_manager.unauthorized_handler
@@ -35,11 +42,12 @@ def csrf_token():
 
 
 @bp.post("/register/")
+@limiter.shared_limit(register_limit, scope=REGISTER_SCOPE, key_func=register_limit_key)
 def register():
-    """Create an account and log it in."""
+    """Create an account and log it in, in a new session."""
     body = parse_body(RegisterBody)
     user = services.register_user(body.email, body.password, body.display_name)
-    login_user(user)
+    sessions.log_in(user)
     return {"user": user.to_dict()}, 201
 
 
@@ -51,14 +59,14 @@ def login():
     user = services.authenticate(body.email, body.password)
     if user is None:
         raise DomainError(Kind.UNAUTHENTICATED, "The email or password is wrong.", code="invalid_credentials")
-    login_user(user)
+    sessions.log_in(user)
     return {"user": user.to_dict()}
 
 
 @bp.post("/logout/")
 def logout():
-    """End the session; succeeds also when nobody is logged in."""
-    logout_user()
+    """End the session everywhere (cookie, tokens, sockets); succeeds also when nobody is logged in."""
+    sessions.log_out()
     return "", 204
 
 

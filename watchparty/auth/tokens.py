@@ -3,20 +3,22 @@
 from flask_jwt_extended import decode_token
 
 from watchparty.auth.models import User
-from watchparty.extensions import db
+from watchparty.auth.sessions import SESSION_CLAIM, user_for_session_id
 
 MAX_TOKEN_LENGTH = 4096
 
 
 def user_from_token(token) -> User | None:
-    """Return the user a valid access token names, or None (the caller refuses)."""
+    """Return the user a valid access token names, while the session that minted it lives (R170)."""
     if not isinstance(token, str) or not token or len(token) > MAX_TOKEN_LENGTH:
         return None
     try:
         claims = decode_token(token)
     except Exception:  # expired, forged, malformed: all the same to the client
         return None
-    subject = claims.get("sub")
+    subject, session_id = claims.get("sub"), claims.get(SESSION_CLAIM)
     if claims.get("type") != "access" or not (isinstance(subject, str) and subject.isdigit()):
         return None
-    return db.session.get(User, int(subject))
+    if not isinstance(session_id, int) or isinstance(session_id, bool):
+        return None
+    return user_for_session_id(session_id, int(subject))

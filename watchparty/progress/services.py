@@ -7,7 +7,7 @@ from watchparty import providers
 from watchparty.database import utcnow
 from watchparty.domain_errors import DomainError, Kind
 from watchparty.extensions import db
-from watchparty.progress.models import WatchProgress
+from watchparty.progress.models import WatchProgress, content_key
 
 COMPLETION_MARGIN_SECONDS = 1.0
 NOT_STARTED = {"progress_percent": 0.0, "last_position_seconds": 0.0, "completed": False}
@@ -69,6 +69,7 @@ def insert_record(user_id, room_id, content_id, position, duration, ended) -> Wa
         user_id=user_id,
         room_id=room_id,
         content_id=content_id,
+        content_key=content_key(content_id),
         position_seconds=position,
         duration_seconds=duration,
         completed=completed,
@@ -103,6 +104,7 @@ def find_record(
     query = select(WatchProgress).where(
         WatchProgress.user_id == user_id,
         WatchProgress.room_id == room_id,
+        WatchProgress.content_key == content_key(content_id),
         WatchProgress.content_id == content_id,
     )
     return db.session.scalar(query.with_for_update() if for_update else query)

@@ -2,14 +2,14 @@
 
 from typing import Annotated
 
-from pydantic import Field
+from pydantic import AfterValidator, Field
 
-from watchparty.validation import Body
+from watchparty.validation import Body, refuse_control_characters
 
 
 class AddItemBody(Body):
     media: dict
-    title: Annotated[str, Field(max_length=100)] = ""
+    title: Annotated[str, Field(max_length=100), AfterValidator(refuse_control_characters)] = ""
 
 
 class MoveBody(Body):

@@ -5,6 +5,7 @@ from watchparty.realtime.base import (
     RealtimeUnavailable,
     SocketRecord,
     SocketRemoval,
+    TooManySockets,
 )
 
 __all__ = [
@@ -13,6 +14,7 @@ __all__ = [
     "RealtimeUnavailable",
     "SocketRecord",
     "SocketRemoval",
+    "TooManySockets",
     "create_store",
 ]
 

@@ -10,6 +10,10 @@ class RealtimeUnavailable(Exception):
     """The realtime store did not answer."""
 
 
+class TooManySockets(Exception):
+    """The user already holds the most sockets allowed in this room (R174)."""
+
+
 @dataclass(frozen=True)
 class SocketRecord:
     """One connected socket as the store remembers it."""
@@ -45,10 +49,11 @@ class RealtimeStore(SyncState, ABC):
 
     # presence --------------------------------------------------------------
     @abstractmethod
-    def add_socket(self, record: SocketRecord) -> bool:
+    def add_socket(self, record: SocketRecord, max_per_user: int = 0) -> bool:
         """Record a socket; return True if it is the user's first in the room.
 
         Idempotent: a sid already recorded changes nothing and returns False.
+        With max_per_user > 0, raise TooManySockets instead of recording one more.
         """
 
     @abstractmethod

@@ -6,7 +6,7 @@ import threading
 import time
 
 from watchparty.realtime import keys
-from watchparty.realtime.base import RealtimeStore, SocketRecord, SocketRemoval
+from watchparty.realtime.base import RealtimeStore, SocketRecord, SocketRemoval, TooManySockets
 from watchparty.realtime.memory_sync_state import MemorySyncState
 
 # Expired entries are dropped when read; a sweep on growth bounds the ones never read again.
@@ -81,11 +81,13 @@ class MemoryStore(MemorySyncState, RealtimeStore):
 
     # presence --------------------------------------------------------------
     @_locked
-    def add_socket(self, record: SocketRecord) -> bool:
+    def add_socket(self, record: SocketRecord, max_per_user: int = 0) -> bool:
         """Record a socket in its process table and its room; True for the user's first."""
         table = self._process_sockets.setdefault(record.process_id, {})
         if record.sid in table:
             return False
+        if max_per_user and self._presence.get(record.room_code, {}).get(record.user_id, 0) >= max_per_user:
+            raise TooManySockets()
         table[record.sid] = (record.room_code, record.user_id)
         room = self._room_sockets.setdefault(record.room_code, {})
         room[record.sid] = (record.process_id, record.user_id)

@@ -4,6 +4,8 @@ import time
 
 import socketio
 
+from watchparty.realtime.connection import redis_client
+
 LISTEN_RETRY_SECONDS = 0.5
 QUEUE_CHANNEL = "flask-socketio"
 
@@ -14,6 +16,12 @@ class PromptRedisManager(socketio.RedisManager):
     After a Redis restart a process must hear the others again within one
     heartbeat period (SPEC R35); the stock back-off doubles up to a minute.
     """
+
+    def _redis_connect(self):
+        """Connect through our own client builder: TLS and Sentinel alike, on the current primary (R183)."""
+        self.redis = redis_client(self.redis_url, **self.redis_options)
+        self.pubsub = self.redis.pubsub(ignore_subscribe_messages=True)
+        self.connected = True
 
     def _redis_listen_with_retries(self):
         subscribed = False

@@ -13,7 +13,9 @@ from watchparty.realtime.base import (
     RealtimeUnavailable,
     SocketRecord,
     SocketRemoval,
+    TooManySockets,
 )
+from watchparty.realtime.connection import redis_client
 from watchparty.realtime.redis_errors import translated as _translated
 from watchparty.realtime.redis_sync_state import RedisSyncState
 
@@ -23,8 +25,11 @@ _CHANGED = object()
 
 _ADD_SOCKET = """
 -- KEYS: process table, room sockets, room presence
--- ARGV: sid, "code|user_id", "process_id|user_id", user_id
+-- ARGV: sid, "code|user_id", "process_id|user_id", user_id, most sockets per user (0: no cap)
+-- Returns 1 for the user's first socket, 0 for another, -1 when the cap refuses it.
 if redis.call("HEXISTS", KEYS[1], ARGV[1]) == 1 then return 0 end
+local cap = tonumber(ARGV[5])
+if cap > 0 and tonumber(redis.call("HGET", KEYS[3], ARGV[4]) or "0") >= cap then return -1 end
 redis.call("HSET", KEYS[1], ARGV[1], ARGV[2])
 redis.call("HSET", KEYS[2], ARGV[1], ARGV[3])
 if redis.call("HINCRBY", KEYS[3], ARGV[4], 1) == 1 then return 1 end
@@ -96,13 +101,17 @@ return {added, redis.call("SCARD", KEYS[1])}
 """
 
 _CACHE_PLAYBACK = """
--- KEYS: cached snapshot; ARGV: snapshot JSON, its version
+-- KEYS: cached snapshot; ARGV: snapshot JSON, its version, TTL in seconds
 local cached = redis.call("GET", KEYS[1])
 local version = cached and tonumber(cjson.decode(cached).version)
 if version and version >= tonumber(ARGV[2]) then return 0 end
-redis.call("SET", KEYS[1], ARGV[1])
+redis.call("SET", KEYS[1], ARGV[1], "EX", ARGV[3])
 return 1
 """
+
+
+# The cached snapshot is a copy of the database's row: it may lapse, never outlive an idle room (R177).
+PLAYBACK_CACHE_TTL_SECONDS = 86400
 
 
 def fast_failing_redis_options() -> dict:
@@ -161,7 +170,7 @@ class RedisStore(RedisSyncState, RealtimeStore):
     @classmethod
     def from_url(cls, url: str) -> "RedisStore":
         """Build a store whose calls fail fast while Redis is down."""
-        return cls(redis.Redis.from_url(url, decode_responses=True, **fast_failing_redis_options()))
+        return cls(redis_client(url, decode_responses=True, **fast_failing_redis_options()))
 
     @property
     def client(self) -> redis.Redis:
@@ -185,7 +194,7 @@ class RedisStore(RedisSyncState, RealtimeStore):
 
     # presence --------------------------------------------------------------
     @_translated
-    def add_socket(self, record: SocketRecord) -> bool:
+    def add_socket(self, record: SocketRecord, max_per_user: int = 0) -> bool:
         """Record a socket in its process table and its room; True for the user's first."""
         script_keys = [
             keys.process_sockets(record.process_id),
@@ -197,8 +206,12 @@ class RedisStore(RedisSyncState, RealtimeStore):
             f"{record.room_code}|{record.user_id}",
             f"{record.process_id}|{record.user_id}",
             record.user_id,
+            max_per_user,
         ]
-        return self._add_socket(keys=script_keys, args=args) == 1
+        added = self._add_socket(keys=script_keys, args=args)
+        if added == -1:
+            raise TooManySockets()
+        return added == 1
 
     @_translated
     def remove_socket(self, process_id: str, sid: str) -> SocketRemoval | None:
@@ -352,7 +365,7 @@ class RedisStore(RedisSyncState, RealtimeStore):
     @_translated
     def cache_playback(self, code: str, snapshot: dict) -> bool:
         """Store the snapshot only if its version is newer than the cached one."""
-        args = [json.dumps(snapshot), snapshot["version"]]
+        args = [json.dumps(snapshot), snapshot["version"], PLAYBACK_CACHE_TTL_SECONDS]
         return self._cache_playback(keys=[keys.room_playback(code)], args=args) == 1
 
     @_translated

@@ -12,6 +12,7 @@ from flask import Flask, current_app
 from flask_socketio import SocketIO
 
 from watchparty.extensions import socketio
+from watchparty.ops import admin_ui
 from watchparty.realtime.queue import QUEUE_CHANNEL, PromptRedisManager, queue_manager, start_listening
 
 NAMESPACE = "/room"
@@ -45,12 +46,39 @@ class ConnectHooks:
         return super().disconnect(sid, namespace, **kwargs)
 
 
-class LocalManager(ConnectHooks, python_socketio.Manager):
+class RoomDisconnects:
+    """A client manager that disconnects every member of a Socket.IO room, on every process.
+
+    python-socketio can disconnect one sid across processes but not a room;
+    the request travels as a `close_room` message marked `disconnect`.
+    """
+
+    def disconnect_room(self, room: str, namespace: str) -> None:
+        self._disconnect_members(room, namespace)
+
+    def _disconnect_members(self, room: str, namespace: str) -> None:
+        sids = [sid for sid, _ in self.get_participants(namespace, room)]
+        for sid in sids:
+            self.server.disconnect(sid, namespace=namespace, ignore_queue=True)
+
+
+class LocalManager(ConnectHooks, RoomDisconnects, python_socketio.Manager):
     """One process, no message queue."""
 
 
-class RedisManager(ConnectHooks, PromptRedisManager):
+class RedisManager(ConnectHooks, RoomDisconnects, PromptRedisManager):
     """Several processes sharing the Redis message queue."""
+
+    def disconnect_room(self, room: str, namespace: str) -> None:
+        self._disconnect_members(room, namespace)
+        message = {"method": "close_room", "room": room, "namespace": namespace, "host_id": self.host_id}
+        self._publish({**message, "disconnect": True})
+
+    def _handle_close_room(self, message):
+        if message.get("disconnect"):
+            self._disconnect_members(message.get("room"), message.get("namespace"))
+        else:
+            super()._handle_close_room(message)
 
 
 def init_app(app: Flask) -> None:
@@ -60,7 +88,7 @@ def init_app(app: Flask) -> None:
     socketio.init_app(
         app,
         async_mode=app.config["ASYNC_MODE"],
-        cors_allowed_origins=app.config.get("CORS_ALLOWED_ORIGINS"),
+        cors_allowed_origins=admin_ui.socket_origins(app.config),
         client_manager=manager,
     )
 
@@ -102,6 +130,16 @@ def disconnect(sid: str) -> None:
     _emitter().server.disconnect(sid, namespace=NAMESPACE)
 
 
+def session_room(session_id: int) -> str:
+    """The Socket.IO room of every socket opened with one login session's tokens (R170)."""
+    return f"session:{session_id}"
+
+
+def disconnect_room(room: str) -> None:
+    """Disconnect every socket in a Socket.IO room, on every process (this one included)."""
+    socketio.server.manager.disconnect_room(room, NAMESPACE)
+
+
 def enter_room(sid: str, room: str) -> None:
     """Put a socket of this process into a Socket.IO room."""
     socketio.server.enter_room(sid, room, namespace=NAMESPACE)
@@ -110,6 +148,17 @@ def enter_room(sid: str, room: str) -> None:
 def is_connected(sid: str) -> bool:
     """True once the server has finished connecting this sid (its connect handler returned)."""
     return socketio.server.manager.is_connected(sid, NAMESPACE)
+
+
+def app_of(sid: str) -> Flask | None:
+    """The Flask app serving a connected sid, or None for a sid we do not know."""
+    environ = socketio.server.get_environ(sid, namespace=NAMESPACE) or {}
+    return environ.get("flask.app")
+
+
+def unanswered():
+    """What an event handler returns for python-socketio to send no acknowledgement."""
+    return socketio.server.not_handled
 
 
 def when_connected(sid: str, task: Callable, *args) -> None:
@@ -128,9 +177,35 @@ def in_context(app: Flask, task: Callable, *args) -> None:
         task(*args)
 
 
-def start_background(task: Callable, *args) -> None:
-    """Run task(*args) in the background as it is (a long task opens app contexts itself)."""
-    socketio.start_background_task(task, *args)
+def start_background(task: Callable, *args):
+    """Run task(*args) in the background as it is (a long task opens app contexts itself); return it."""
+    return socketio.start_background_task(task, *args)
+
+
+def drop_every_transport() -> None:
+    """Drop every Engine.IO connection of this process without a close packet (R184).
+
+    A server-side Socket.IO or Engine.IO disconnect tells clients not to
+    reconnect; a dropped transport makes them reconnect at once (elsewhere).
+    """
+    for engine_socket in list(socketio.server.eio.sockets.values()):
+        engine_socket.close(wait=False, abort=True)
+
+
+def count_emits(counter) -> None:
+    """Increment counter on every emit of this process's server (R181)."""
+    emit = socketio.server.emit
+
+    def counted_emit(*args, **kwargs):
+        counter.inc()
+        return emit(*args, **kwargs)
+
+    socketio.server.emit = counted_emit
+
+
+def instrument(**options) -> None:
+    """Report to the Socket.IO Admin UI (python-socketio's instrument())."""
+    socketio.server.instrument(**options)
 
 
 def sleep(seconds: float) -> None:

@@ -4,11 +4,13 @@ import logging
 import time
 
 from flask import request
-from flask_socketio import ConnectionRefusedError, Namespace
+from flask_socketio import ConnectionRefusedError
 
 from watchparty.chat import messaging as chat_messaging
 from watchparty.chat.payloads import SendChat
+from watchparty.ops import metrics
 from watchparty.realtime import socket_server
+from watchparty.realtime.event_rate import RateLimitedNamespace
 from watchparty.realtime.local_sockets import SocketContext, local_sockets
 from watchparty.realtime.payloads import SocketPayload, parse
 from watchparty.rooms import grace, payloads, playback_commands, presence
@@ -50,8 +52,13 @@ def sender_in_open_room() -> SocketContext | None:
     return context
 
 
-class RoomNamespace(Namespace):
-    """One connection is one viewer in one room."""
+class RoomNamespace(RateLimitedNamespace):
+    """One connection is one viewer in one room; each socket's event rate is limited (R174)."""
+
+    def trigger_event(self, event, *args):
+        """Count and time every event this namespace receives (R181), then handle it."""
+        with metrics.observe_event(self, event):
+            return super().trigger_event(event, *args)
 
     def on_connect(self, auth=None):
         """A client connects with its token and room code; refused with R31's payload."""

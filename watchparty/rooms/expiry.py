@@ -8,19 +8,16 @@ from sqlalchemy import select
 from watchparty.database import utcnow
 from watchparty.extensions import db, realtime
 from watchparty.roles import handover
-from watchparty.rooms import closing
+from watchparty.rooms import closing, grace
 from watchparty.rooms.lifecycle import RoomState
 from watchparty.rooms.models import Room
 
 
 def grace_lapsed(room: Room) -> bool:
-    """Redis: the grace key is gone. In-process store: judge by host_disconnected_at."""
+    """Redis: the grace key is gone and no time remains (R179). In-process store: by the clock."""
     if realtime.is_shared:
-        return not realtime.grace_active(room.code)
-    if room.host_disconnected_at is None:
-        return True
-    grace = timedelta(seconds=float(current_app.config["GRACE_PERIOD_SECONDS"]))
-    return utcnow() - room.host_disconnected_at > grace
+        return not grace.grace_is_running(room)
+    return grace.remaining_seconds(room) <= 0
 
 
 def lapsed_rooms() -> list[Room]:

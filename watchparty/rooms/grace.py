@@ -18,11 +18,32 @@ from watchparty.sync import readiness
 
 
 def grace_is_running(room: Room) -> bool:
-    """True while the grace key lives; the Redis TTL alone decides (R42)."""
+    """True while the grace key lives (R42), or while its time is still ahead though the key is lost.
+
+    A Redis that restarted empty loses the key: the room has not lapsed, and
+    the key comes back with the time that remains (R179).
+    """
     try:
-        return realtime.grace_active(room.code)
+        return realtime.grace_active(room.code) or restore_lost_grace(room)
     except RealtimeUnavailable:
         return True  # never expire a room because Redis blinked
+
+
+def remaining_seconds(room: Room) -> float:
+    """Grace left by the database's clock: host_disconnected_at + GRACE_PERIOD_SECONDS - now."""
+    if room.host_disconnected_at is None:
+        return 0.0
+    elapsed = (utcnow() - room.host_disconnected_at).total_seconds()
+    return float(current_app.config["GRACE_PERIOD_SECONDS"]) - elapsed
+
+
+def restore_lost_grace(room: Room) -> bool:
+    """Put a lost grace key back with the time that remains; False when none does (R179)."""
+    seconds = remaining_seconds(room)
+    if seconds <= 0:
+        return False
+    realtime.start_grace(room.code, seconds)
+    return True
 
 
 def survives_lapse(room: Room) -> bool:

@@ -7,6 +7,7 @@ import time
 from flask import Flask, current_app
 
 from watchparty.extensions import realtime
+from watchparty.ops import draining, metrics
 from watchparty.realtime import RealtimeUnavailable, SocketRecord, socket_server
 from watchparty.realtime.local_sockets import PROCESS_ID, local_sockets
 from watchparty.rooms import presence
@@ -37,15 +38,16 @@ def sweep_process(process_id: str) -> None:
     records = realtime.claim_dead_process(process_id)
     if records is None:
         return
+    metrics.DEAD_PROCESSES_SWEPT.inc()
     log.warning("process %s is silent: clearing its %d sockets", process_id, len(records))
     for record in records:
         presence.socket_gone(process_id, record.sid)
 
 
 def run_heartbeats(app: Flask) -> None:
-    """Background task: beat every PRESENCE_HEARTBEAT_SECONDS; never dies of an error."""
+    """Background task: beat every PRESENCE_HEARTBEAT_SECONDS until draining (R184); never dies."""
     interval = float(app.config["PRESENCE_HEARTBEAT_SECONDS"])
-    while True:
+    while not draining.is_draining():
         with app.app_context():  # one context per beat: a fresh database session each time
             try:
                 heartbeat()

@@ -22,6 +22,14 @@ from watchparty.sync import readiness
 log = logging.getLogger(__name__)
 
 
+#: How long the host's progress write (R63) waits after a command: the PLAYBACK_STATE
+#: fan-out goes first, and a burst of commands (a host scrubbing) costs one write.
+HOST_PROGRESS_DELAY_SECONDS = 0.25
+
+#: (room id, user id) -> the position the host's next progress write records, on this process.
+_host_positions_due: dict[tuple[int, int], float] = {}
+
+
 def playback_command(
     context: SocketContext, kind: str, position: float | None, rate: float | None = None
 ) -> None:
@@ -34,7 +42,7 @@ def playback_command(
             return  # speeds other than 1 are for direct media (R123)
         snapshot = start_or_apply(context, room, kind, position, rate)
         if snapshot is not None and role is Role.HOST:
-            socket_server.start_task(record_host_position, context, snapshot.time_at(time.time()))
+            schedule_host_position(context, snapshot.time_at(time.time()))
     elif kind == "pause" and can(role, Action.PAUSE_ON_BUDGET):
         viewer_pause(context, room)
 
@@ -79,12 +87,31 @@ def room_and_role(context: SocketContext) -> tuple[Room | None, Role | None]:
     return room, role_of(room, context.user_id)
 
 
-def record_host_position(context: SocketContext, position: float) -> None:
-    """The host's command also moves the host's watch progress (R63).
+def schedule_host_position(context: SocketContext, position: float) -> None:
+    """Record the host's new position a moment later, once per burst of commands (R63).
 
-    A task of its own: under gevent a SQLite write blocks the process, and the
-    PLAYBACK_STATE frames just queued for this process's viewers go first.
+    Under gevent a SQLite write blocks the whole process: written at once it
+    delays this process's share of the fan-out the command just started.
     """
+    key = (context.room_id, context.user_id)
+    already_due = key in _host_positions_due
+    _host_positions_due[key] = position
+    if not already_due:
+        app = current_app._get_current_object()
+        socket_server.start_background(record_host_position_later, app, context)
+
+
+def record_host_position_later(app, context: SocketContext) -> None:
+    """After the delay, write the latest position due in an app context of its own."""
+    socket_server.sleep(HOST_PROGRESS_DELAY_SECONDS)
+    socket_server.in_context(app, record_host_position, context)
+
+
+def record_host_position(context: SocketContext) -> None:
+    """Write the latest position due, unless a PLAYER_EVENT has written a fresher one meanwhile."""
+    position = _host_positions_due.pop((context.room_id, context.user_id), None)
+    if position is None:
+        return
     try:
         room = db.session.get(Room, context.room_id)
         if room is not None and room.media is not None:
@@ -101,6 +128,7 @@ def player_event(context: SocketContext, event: str, position: float, duration: 
         return
     if media_version is not None and media_version != room.media_version:
         return  # a report about media the room has moved on from (R150a)
+    _host_positions_due.pop((context.room_id, context.user_id), None)  # this report is fresher
     progress.record_progress(context.user_id, room, position, duration, ended=event == "ended")
     if event == "ended":
         queue_advance.ended(room, position, media_version)

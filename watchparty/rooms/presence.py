@@ -1,5 +1,6 @@
 """Who is in a room: admitting a socket, bootstrapping it, letting it go (R30-R33)."""
 
+from flask import current_app
 from sqlalchemy import select
 
 from watchparty.auth.models import User
@@ -9,7 +10,7 @@ from watchparty.extensions import db, realtime
 from watchparty.moderation.services import is_banned
 from watchparty.queue import services as queue
 from watchparty.queue import voting
-from watchparty.realtime import RealtimeUnavailable, SocketRecord, socket_server
+from watchparty.realtime import RealtimeUnavailable, SocketRecord, TooManySockets, socket_server
 from watchparty.realtime.local_sockets import PROCESS_ID, SocketContext, local_sockets
 from watchparty.roles import services as roles
 from watchparty.rooms import broadcast, closing, grace, playback
@@ -21,6 +22,7 @@ from watchparty.rooms.refusals import (
     ROOM_CLOSED,
     ROOM_NOT_FOUND,
     SERVICE_UNAVAILABLE,
+    TOO_MANY_CONNECTIONS,
     UNAUTHORIZED,
     ConnectionRefused,
 )
@@ -67,8 +69,9 @@ def admit(sid: str, user: User, room: Room) -> None:
     """Record the socket in its room, then bootstrap it and announce the user's first socket."""
     context = SocketContext(sid, room.id, room.code, user.id, user.display_name, user.id == room.host_id)
     socket_server.enter_room(sid, room.code)
+    socket_server.enter_room(sid, socket_server.session_room(user.session_id))
     local_sockets.add(context)
-    first = realtime.add_socket(SocketRecord(sid, room.code, user.id, PROCESS_ID))
+    first = record_socket(SocketRecord(sid, room.code, user.id, PROCESS_ID))
     if room_state(room.id) in CLOSED_STATES:  # closed while we were admitting
         local_sockets.pop(sid)
         realtime.remove_socket(PROCESS_ID, sid)
@@ -78,6 +81,15 @@ def admit(sid: str, user: User, room: Room) -> None:
     send_bootstrap(sid, room)
     if first:
         announce("USER_JOINED", room, user, skip_sid=sid)
+
+
+def record_socket(record: SocketRecord) -> bool:
+    """Record the socket unless its user holds MAX_SOCKETS_PER_USER in the room already (R174)."""
+    try:
+        return realtime.add_socket(record, max_per_user=int(current_app.config["MAX_SOCKETS_PER_USER"]))
+    except TooManySockets:
+        local_sockets.pop(record.sid)  # refusing the socket makes it leave its Socket.IO rooms
+        raise ConnectionRefused(TOO_MANY_CONNECTIONS) from None
 
 
 def confirm_admission(sid: str) -> None:

@@ -6,6 +6,7 @@ ROOM_CLOSED = "room_closed"
 BANNED = "banned"
 NOT_A_PARTICIPANT = "not_a_participant"
 SERVICE_UNAVAILABLE = "service_unavailable"
+TOO_MANY_CONNECTIONS = "too_many_connections"
 
 MESSAGES = {
     UNAUTHORIZED: "A valid access token is required.",
@@ -14,6 +15,7 @@ MESSAGES = {
     BANNED: "You are banned from this room.",
     NOT_A_PARTICIPANT: "Join the room before connecting.",
     SERVICE_UNAVAILABLE: "The realtime service is unavailable; try again shortly.",
+    TOO_MANY_CONNECTIONS: "You have too many connections to this room; close one first.",
 }
 
 

@@ -3,12 +3,12 @@
 import json
 from typing import Annotated, Any
 
-from pydantic import Field, field_validator
+from pydantic import AfterValidator, Field, field_validator
 
 from watchparty.roles.settings import SettingsPatch
-from watchparty.validation import Body
+from watchparty.validation import Body, refuse_control_characters
 
-Title = Annotated[str, Field(max_length=100)]
+Title = Annotated[str, Field(max_length=100), AfterValidator(refuse_control_characters)]
 
 
 def _media_from_form(value: Any) -> Any:
@@ -16,7 +16,7 @@ def _media_from_form(value: Any) -> Any:
     if isinstance(value, str):
         try:
             return json.loads(value) if value.strip() else None
-        except ValueError:
+        except (ValueError, RecursionError):  # nested too deep is a RecursionError (R176)
             raise ValueError("must be a JSON object") from None
     return value
 

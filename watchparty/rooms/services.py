@@ -1,7 +1,7 @@
 """Room rules: creation, lookup, joining, changes, deletion and the public list."""
 
 from flask import current_app
-from sqlalchemy import exists, select
+from sqlalchemy import exists, func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from watchparty import chat, providers
@@ -16,11 +16,13 @@ from watchparty.roles.permissions import Action
 from watchparty.roles.settings import effective_settings
 from watchparty.rooms import broadcast, closing, playback
 from watchparty.rooms.codes import new_code, normalize_code
-from watchparty.rooms.lifecycle import RoomState, is_closed
+from watchparty.rooms.lifecycle import CLOSED_STATES, RoomState, is_closed
 from watchparty.rooms.models import Participant, Room
 from watchparty.sync import readiness
 
 CODE_ATTEMPTS = 10
+# The public list ranks at most this many of the newest LIVE public rooms by viewers (R177).
+PUBLIC_ROOMS_SCAN_LIMIT = 1000
 
 
 class RoomClosed(DomainError):
@@ -152,11 +154,31 @@ def create_room(host: User, title: str, is_private: bool, is_chat_enabled: bool,
         except IntegrityError:
             db.session.rollback()
             continue
+        enforce_room_limit(host.id)
         db.session.add(Participant(room_id=room.id, user_id=host.id, role="host"))
         playback.create_playback(room.id)
         db.session.commit()
         return room
     raise DomainError(Kind.UNAVAILABLE, "Could not allocate a room code; try again.")
+
+
+def enforce_room_limit(host_id: int) -> None:
+    """Refuse a room past MAX_OPEN_ROOMS_PER_USER, counted in the creating transaction (R177).
+
+    Called after the new room's INSERT: on SQLite that write already holds the
+    database's write lock; on PostgreSQL the host's row lock serialises the count.
+    """
+    db.session.execute(select(User.id).where(User.id == host_id).with_for_update())
+    open_rooms = db.session.scalar(
+        select(func.count())
+        .select_from(Room)
+        .where(Room.host_id == host_id, Room.state.not_in([state.value for state in CLOSED_STATES]))
+    )
+    if open_rooms > int(current_app.config["MAX_OPEN_ROOMS_PER_USER"]):
+        db.session.rollback()
+        raise DomainError(
+            Kind.CONFLICT, "You host as many open rooms as allowed; close one first.", code="room_limit"
+        )
 
 
 def join_room(code: str, user: User) -> tuple[Room, bool]:
@@ -188,7 +210,7 @@ def update_room(code: str, user: User, changes: dict) -> Room:
         )
         room.media_version = Room.media_version + 1  # in SQL: concurrent changes each count (R150a)
     if "settings" in changes:
-        changes["settings"] = {**(room.settings or {}), **changes["settings"]}
+        changes["settings"] = {**locked_settings(room), **changes["settings"]}
     for name, value in changes.items():
         setattr(room, name, value)
     db.session.commit()
@@ -199,6 +221,17 @@ def update_room(code: str, user: User, changes: dict) -> Room:
         readiness.announce_playback(room.code, snapshot)
     broadcast.room_updated(room.code, room_payload(room))
     return room
+
+
+def locked_settings(room: Room) -> dict:
+    """The room's stored settings, read under its write lock until this transaction commits (R107).
+
+    A no-op UPDATE first takes PostgreSQL's row lock and SQLite's write lock, so
+    the merge that follows cannot lose a key written by a concurrent PATCH.
+    """
+    db.session.execute(update(Room).where(Room.id == room.id).values(settings=Room.settings))
+    db.session.refresh(room, ["settings"])
+    return dict(room.settings or {})
 
 
 def delete_room(code: str, user: User) -> None:
@@ -227,7 +260,10 @@ def mark_deleted(room: Room) -> bool:
 def list_public_rooms(limit: int = 50) -> list[dict]:
     """LIVE public rooms, most viewers first, then newest (R25); read-only."""
     rooms = db.session.scalars(
-        select(Room).where(Room.state == RoomState.LIVE.value, Room.is_private.is_(False))
+        select(Room)
+        .where(Room.state == RoomState.LIVE.value, Room.is_private.is_(False))
+        .order_by(Room.created_at.desc())
+        .limit(PUBLIC_ROOMS_SCAN_LIMIT)
     ).all()
     try:
         counts = realtime.viewer_counts([room.code for room in rooms])

@@ -18,7 +18,7 @@ from watchparty.auth.schemas import PASSWORD_MIN_LENGTH, LoginBody, RegisterBody
 REGISTER_MESSAGES = {
     "email": "Enter an email address like name@example.com.",
     "password": f"Use at least {PASSWORD_MIN_LENGTH} characters (at most 1024).",
-    "display_name": "Use 1 to 40 characters.",
+    "display_name": "Use 1 to 40 characters, with no control or formatting characters.",
 }
 
 

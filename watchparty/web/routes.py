@@ -1,11 +1,19 @@
 """Session pages: the index, register, login, logout and the room pages (SPEC R90-R92)."""
 
 from flask import Blueprint, flash, has_request_context, redirect, render_template, request, url_for
-from flask_login import current_user, login_required, login_user, logout_user
+from flask_login import current_user, login_required
 
 from watchparty import errors
-from watchparty.auth import services
-from watchparty.auth.rate_limits import LOGIN_SCOPE, login_failed, login_limit, login_limit_key
+from watchparty.auth import services, sessions
+from watchparty.auth.rate_limits import (
+    LOGIN_SCOPE,
+    REGISTER_SCOPE,
+    login_failed,
+    login_limit,
+    login_limit_key,
+    register_limit,
+    register_limit_key,
+)
 from watchparty.domain_errors import DomainError
 from watchparty.extensions import limiter
 from watchparty.moderation.services import Banned
@@ -135,6 +143,7 @@ def room_page(code: str):
 
 
 @bp.route("/register", methods=["GET", "POST"])
+@limiter.shared_limit(register_limit, scope=REGISTER_SCOPE, key_func=register_limit_key, methods=["POST"])
 def register():
     """Create an account from the form, log it in and go back (SPEC R13, R91)."""
     form, answer = submitted_auth_form(RegisterForm, "register.html")
@@ -145,7 +154,7 @@ def register():
     except services.EmailTaken:
         form.email.errors.append("An account with this email already exists.")
         return render_auth_page("register.html", form, 409)
-    login_user(user)
+    sessions.log_in(user)
     return redirect_back()
 
 
@@ -165,7 +174,7 @@ def login():
     user = services.authenticate(form.body.email, form.body.password)
     if user is None:
         return render_auth_page("login.html", form, 401, error="The email or password is wrong.")
-    login_user(user)
+    sessions.log_in(user)
     return redirect_back()
 
 
@@ -190,6 +199,6 @@ def logout():
     form = LogoutForm()
     if not form.validate_on_submit():
         return render_template("logout.html", form=form)
-    logout_user()
+    sessions.log_out()
     flash("You are logged out.")
     return redirect(url_for("web.index"))

@@ -1,0 +1,79 @@
+"""Server-side login sessions (SPEC R170, R173): a row per login, its key in the cookie."""
+
+import logging
+import secrets
+from datetime import timedelta
+
+from flask import current_app, session
+from flask_login import current_user, login_user, logout_user
+from sqlalchemy import delete, select
+
+from watchparty.auth.models import AuthSession, User
+from watchparty.database import utcnow
+from watchparty.extensions import db
+from watchparty.realtime import socket_server
+
+log = logging.getLogger(__name__)
+
+# The socket token's claim naming the session that minted it.
+SESSION_CLAIM = "session"
+
+
+def log_in(user: User) -> None:
+    """End the caller's current session, then start a fresh one for user, with a new CSRF secret."""
+    end_current_session()
+    row = AuthSession(key=secrets.token_urlsafe(32), user_id=user.id)
+    db.session.add(row)
+    db.session.commit()
+    user.session_key, user.session_id = row.key, row.id
+    login_user(user)
+
+
+def log_out() -> None:
+    """End the caller's session, if any, and renew the cookie session (R170, R173)."""
+    end_current_session()
+
+
+def end_current_session() -> None:
+    """Delete the caller's session row, tell its sockets, and clear the cookie (CSRF secret too)."""
+    session_id = current_user.session_id if current_user.is_authenticated else None
+    logout_user()
+    session.clear()
+    if session_id is not None:
+        end_session(session_id)
+
+
+def end_session(session_id: int) -> None:
+    """Delete one session row; its cookie and socket tokens stop working, its sockets are told."""
+    db.session.execute(delete(AuthSession).where(AuthSession.id == session_id))
+    db.session.commit()
+    room = socket_server.session_room(session_id)
+    socket_server.emit("KICKED", {"reason": "logged_out"}, to=room)
+    socket_server.disconnect_room(room)
+
+
+def session_lifetime() -> timedelta:
+    """How long a session lasts at most: the cookie's own lifetime."""
+    return current_app.permanent_session_lifetime
+
+
+def user_for_session_key(key: str) -> User | None:
+    """The user logged in through this session key, or None if it ended or lapsed."""
+    row = db.session.scalar(select(AuthSession).where(AuthSession.key == key))
+    return _user_of(row)
+
+
+def user_for_session_id(session_id: int, user_id: int) -> User | None:
+    """The user of a live session with this id, if it belongs to user_id (socket tokens, R170)."""
+    row = db.session.get(AuthSession, session_id)
+    user = _user_of(row)
+    return user if user is not None and user.id == user_id else None
+
+
+def _user_of(row: AuthSession | None) -> User | None:
+    if row is None or row.created_at < utcnow() - session_lifetime():
+        return None
+    user = db.session.get(User, row.user_id)
+    if user is not None:
+        user.session_key, user.session_id = row.key, row.id
+    return user

@@ -1,0 +1,1 @@
+"""How one process holds its connections: the gevent handler, WebSocket limits, the gunicorn worker."""
