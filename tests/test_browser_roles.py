@@ -30,12 +30,14 @@ def test_a_cohost_seeks_for_everyone_a_queued_clip_plays_next_and_a_kick_removes
     host, viewer = Visitor(launch()), Visitor(launch())
     register_via_api(host, a.url, "Hana Host", "hana@example.com")
     register_via_api(viewer, b.url, "Bob", "bob@example.com")
-    hana = ApiUser(a.url)
-    hana.http.cookies.update({c["name"]: c["value"] for c in host.context.cookies()})
+    hana = ApiUser(a.url)  # her own session: issue 13 renews the browser's at register (R170)
+    login = hana.post("/api/auth/login/", json={"email": "hana@example.com", "password": browser.PASSWORD})
+    assert login.status_code == 200, login.text
     room = hana.post(
         "/api/rooms/",
         json={"title": "Roles", "media": {"provider": "direct", "type": "movie", "url": clip_url}},
     )
+    assert room.status_code == 201, room.text
     code = room.json()["room"]["code"]
     host.page.goto(f"{a.url}/rooms/{code}")
     viewer.page.goto(f"{b.url}/rooms/{code}")
@@ -61,6 +63,15 @@ def test_a_cohost_seeks_for_everyone_a_queued_clip_plays_next_and_a_kick_removes
         expect(page.locator("#video")).to_have_attribute("src", re.compile(r"\?second$"))
         expect(page.get_by_role("list", name="Queue").get_by_role("listitem")).to_have_count(0)
     save_screenshot(host.page, "room-roles-host.png")
+
+    # The host hands over to Bob, who hands back: each page's "Hosted by" line follows (R103).
+    host.page.get_by_role("button", name="Make host Bob").click()
+    expect(viewer.page.locator(".room-meta")).to_contain_text("Hosted by Bob (you)")
+    expect(host.page.locator(".room-meta")).to_contain_text("Hosted by Bob ·")
+    viewer.page.get_by_role("button", name="Make host Hana Host").click()
+    expect(host.page.locator(".room-meta")).to_contain_text("Hosted by Hana Host (you)")
+    expect(viewer.page.locator(".room-meta")).to_contain_text("Hosted by Hana Host ·")
+    save_screenshot(viewer.page, "room-roles-handed-back.png")
 
     # The host kicks Bob: his page says so and stays away (R105).
     host.page.get_by_role("button", name="Kick Bob").click()

@@ -114,7 +114,7 @@ def wait_for_chats(count: int, *socks: RoomSocket) -> None:
 
 def assert_chat_message(payload: dict, author: ApiUser, text: str) -> None:
     """ChatMessage = {id, user: {id, display_name}, message, created_at} (SPEC payload table)."""
-    assert set(payload) == {"id", "user", "message", "created_at"}, payload
+    assert set(payload) == {"id", "user", "message", "created_at", "media_time", "media_version"}, payload
     assert isinstance(payload["id"], int)
     assert payload["user"] == {"id": author.user["id"], "display_name": author.user["display_name"]}
     assert payload["message"] == text

@@ -127,7 +127,9 @@ def test_each_caller_over_sockets(module_pair, open_socket):
         sockets["viewer"].wait_for("PLAYBACK_STATE", lambda p, v=version: p["version"] == v)
     # Versions may arrive out of order across processes (R39): compare them in version order.
     seeks = sorted((p["version"], p["time"]) for p in sockets["viewer"].received("PLAYBACK_STATE"))
-    assert seeks == [(0, 0), (1, 11), (2, 13), (3, 99)]
+    # The cohost's and the host's SEEKs race on two processes: each is applied once, in either order.
+    assert [version for version, _ in seeks] == [0, 1, 2, 3]
+    assert sorted(time for _, time in seeks) == [0, 11, 13, 99]
     assert users["host"].get(f"/api/rooms/{code}/").json()["room"]["playback"]["version"] == 3
     refusals = {}
     for name in ("stranger", "anonymous"):

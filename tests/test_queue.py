@@ -90,6 +90,19 @@ def test_queue_full_and_queue_empty(fleet, live_redis_url):
     assert queue_ids(host, code) == (["1", "2"], 2)
 
 
+def test_queue_titles_refuse_control_and_format_characters_but_keep_joiners(pair):
+    host = ApiUser(pair[0].url).register()
+    code = create_room(host)
+    for n, title in enumerate(["Movie\u202enight", "bell\x07", "zero\u200bwidth", "Ann\u2066x\u2069"]):
+        response = host.post(f"/api/rooms/{code}/queue/", json={"media": media(n), "title": title})
+        assert response.status_code == 400, response.text
+        error = response.json()["error"]
+        assert error["code"] == "validation_error" and "title" in error["fields"], error
+    kept = "Zoë 👩\u200d💻 \u0645\u06cc\u200c\u062e"
+    assert add(host, code, 9, kept)["item"]["title"] == kept
+    assert queue_ids(host, code) == (["9"], 1)
+
+
 def test_next_makes_the_first_item_the_media_and_keeps_playing(pair, open_socket):
     a, b = pair
     host, cohost = ApiUser(a.url).register(), ApiUser(b.url).register()

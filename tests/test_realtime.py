@@ -102,7 +102,7 @@ def test_bootstrap_exactly_once_and_user_joined_for_first_socket_only(two_server
     assert viewer_tab1.received("USER_JOINED") == []  # never to the connecting socket
     assert viewer_tab2.received("PRESENCE")[0]["viewer_count"] == 2
     state = viewer_tab1.received("PLAYBACK_STATE")[0]
-    assert set(state) == {"is_playing", "time", "version", "server_time"}
+    assert set(state) == {"is_playing", "time", "version", "server_time", "effective_at", "rate"}
 
 
 def test_user_left_only_for_the_last_socket(two_servers, open_socket):

@@ -1,8 +1,11 @@
 """Room settings (R107), the new Room fields (R100a) and media_version (R150a), over HTTP."""
 
+import threading
+from concurrent.futures import ThreadPoolExecutor
+
 import pytest
 
-from tests.support import create_room
+from tests.support import ApiUser, create_room
 
 # R107's defaults, as the SPEC lists them.
 NAMES = ("viewer_pause_limit", "queue_mode", "auto_advance", "skip_vote_ratio", "start_when_ready")
@@ -86,3 +89,29 @@ def test_a_viewer_may_not_patch_settings(make_user):
     response = viewer.patch(f"/api/rooms/{code}/", json={"settings": {"queue_mode": "open"}})
     assert response.status_code == 403 and response.json()["error"]["code"] == "forbidden"
     assert room_of(viewer, code)["role"] == "viewer"
+
+
+@pytest.mark.all_databases
+def test_concurrent_patches_of_different_settings_through_two_processes_keep_both(fleet, redis_url):
+    first, second = fleet.pair(redis_url)
+    host = ApiUser(first.url).register()
+    again = ApiUser(second.url)
+    login = again.post("/api/auth/login/", json={"email": host.user["email"], "password": host.password})
+    assert login.status_code == 200, login.text
+    code = create_room(host)
+    for limit in range(1, 16):
+        start = threading.Barrier(2)
+        patches = [
+            (host, {"viewer_pause_limit": limit}),
+            (again, {"auto_advance": limit % 2 == 0}),
+        ]
+
+        def send(user, settings, start=start):
+            start.wait()
+            return user.patch(f"/api/rooms/{code}/", json={"settings": settings})
+
+        with ThreadPoolExecutor(2) as pool:
+            responses = list(pool.map(lambda args: send(*args), patches))
+        assert all(r.status_code == 200 for r in responses), [r.text for r in responses]
+        settings = room_of(host, code)["settings"]
+        assert (settings["viewer_pause_limit"], settings["auto_advance"]) == (limit, limit % 2 == 0)

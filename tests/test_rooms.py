@@ -359,7 +359,7 @@ def test_patch_media_resets_playback_and_tells_the_room(make_user, live_server, 
 
     reset = socket.wait_for("PLAYBACK_STATE", lambda p: p["version"] == 2)
     assert reset["is_playing"] is False and reset["time"] == 0
-    assert set(reset) == {"is_playing", "time", "version", "server_time"}
+    assert set(reset) == {"is_playing", "time", "version", "server_time", "effective_at", "rate"}
     announced = socket.wait_for("ROOM_UPDATED", lambda p: p["room"]["media"] == VIDKING_TV)
     assert set(announced) == {"room"}
     assert_room_shape(announced["room"], role=False)

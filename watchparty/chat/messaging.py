@@ -1,10 +1,13 @@
 """Chat over sockets: CHAT to the whole room, ERROR to its sender, CHAT_HISTORY to a new socket."""
 
+import time
+
 from watchparty.chat import services
 from watchparty.extensions import db
 from watchparty.realtime import socket_server
 from watchparty.realtime.local_sockets import SocketContext
 from watchparty.roles import handover
+from watchparty.rooms import playback
 from watchparty.rooms.models import Room
 
 
@@ -14,8 +17,9 @@ def send_chat(context: SocketContext, text: str) -> None:
     if room is None:
         return
     handover.notice_lapse(room, context.user_id)  # a cohost's message may find the host gone (R104)
+    media_time = playback.current_snapshot(room.code, room.id).time_at(time.time())  # R57
     try:
-        message = services.post_message(room, context.user_id, text)
+        message = services.post_message(room, context.user_id, text, media_time=media_time)
     except services.ChatRefused as refusal:
         socket_server.emit_to_own_socket("ERROR", refusal.payload(), context.sid)
         return

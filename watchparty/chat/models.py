@@ -34,4 +34,6 @@ class ChatMessage(db.Model):
             "user": self.user.to_public_dict(),
             "message": self.message,
             "created_at": self.created_at.isoformat(),
+            "media_time": self.media_time,
+            "media_version": self.media_version,
         }

@@ -48,13 +48,19 @@ def check_message(room, user_id: int, text: str) -> None:
         raise ChatRefused(*CHAT_DUPLICATE)
 
 
-def post_message(room, user_id: int, raw_text: str) -> dict | None:
-    """Store a message and return its payload; None for an empty one (R50); ChatRefused (R51-R54)."""
+def post_message(room, user_id: int, raw_text: str, media_time: float | None = None) -> dict | None:
+    """Store a message and return its payload; None for an empty one (R50); ChatRefused (R51-R54).
+
+    `media_time` is the room's position when the message was accepted (R57); kept only with media.
+    """
     text = raw_text.strip()
     if not text:
         return None
     check_message(room, user_id, text)
-    message = ChatMessage(room_id=room.id, user_id=user_id, message=text)
+    with_media = room.media is not None
+    message = ChatMessage(room_id=room.id, user_id=user_id, message=text,
+                          media_time=round(media_time, 3) if with_media and media_time is not None else None,
+                          media_version=room.media_version)  # fmt: skip
     db.session.add(message)
     db.session.commit()
     drop_old_messages(room.id)

@@ -18,6 +18,7 @@ from watchparty.roles.settings import effective_settings
 from watchparty.rooms import broadcast, playback
 from watchparty.rooms.models import Room
 from watchparty.rooms.services import room_payload
+from watchparty.sync import readiness
 
 # An `ended` further than this from the authoritative position is not the end (R150a).
 ENDED_TOLERANCE_SECONDS = 5.0
@@ -89,16 +90,20 @@ def play_next(room: Room) -> None:
 def media_changed(room: Room, playing: bool) -> None:
     """Like a PATCH of media: one PLAYBACK_STATE at 0, ROOM_UPDATED, and the votes reset (R23, R154).
 
-    With start_when_ready the new item waits paused: the ready check that
-    starts it belongs to the sync engine (R111).
+    With start_when_ready the new item starts through a ready check (R111).
     """
     db.session.refresh(room)
-    start = playing and not effective_settings(room.settings)["start_when_ready"]
-    snapshot = playback.change_playback(room.id, is_playing=start, position=0.0)
-    playback.remember_snapshot(room.code, snapshot)
-    broadcast.playback_changed(room.code, snapshot)
+    when_ready = playing and effective_settings(room.settings)["start_when_ready"]
+    rate = None if room.media is None or room.media.get("provider") == "direct" else 1.0  # R123
+    start = playing and not when_ready
+    kind, lead = ("restart", readiness.lead(room.code)) if start else ("reset", 0.0)
+    change = playback.Change(kind, position=0.0, rate=rate, lead=lead)
+    snapshot = playback.change_playback(room.id, change)
+    readiness.announce_playback(room.code, snapshot)
     broadcast.room_updated(room.code, room_payload(room))
     announce_votes(room)
+    if when_ready:
+        readiness.start_or_play(room.code, room.id, snapshot.version, 0.0, None)
 
 
 def ended(room: Room, position: float, media_version: int | None) -> None:

@@ -3,6 +3,8 @@
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
 
+from watchparty.realtime.sync_state import SyncState
+
 
 class RealtimeUnavailable(Exception):
     """The realtime store did not answer."""
@@ -31,7 +33,7 @@ class SocketRemoval:
     was_last_of_user: bool
 
 
-class RealtimeStore(ABC):
+class RealtimeStore(SyncState, ABC):
     """Presence, grace keys, chat counters, playback cache and heartbeats.
 
     Every method is atomic on its own (one Lua script, pipeline or lock), so

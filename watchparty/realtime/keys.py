@@ -53,3 +53,28 @@ def skip_votes(code: str, media_version: int) -> str:
 def process_sockets(process_id: str) -> str:
     """Hash sid -> "room_code|user_id" for every socket held by one server process."""
     return f"proc:{process_id}:sockets"
+
+
+def room_not_ready(code: str) -> str:
+    """Hash sid -> user_id of the sockets whose last READY was false (SPEC R110)."""
+    return f"room:{code}:not-ready"
+
+
+def room_health(code: str) -> str:
+    """Hash sid -> JSON {user_id, drift, rtt, buffering, at}: the last SYNC_CHECK (SPEC R130)."""
+    return f"room:{code}:health"
+
+
+def room_health_sent(code: str) -> str:
+    """Slot marker: SYNC_HEALTH was sent in the current interval (SPEC R131)."""
+    return f"room:{code}:health-sent"
+
+
+def room_buffer_pause(code: str, user_id: int) -> str:
+    """Slot marker: the user paused the room by buffering within 30 s (SPEC R112)."""
+    return f"room:{code}:buffer-pause:{user_id}"
+
+
+def room_ready_check(code: str) -> str:
+    """The pending ready check (JSON), bound to a playback version (SPEC R111)."""
+    return f"room:{code}:ready-check"

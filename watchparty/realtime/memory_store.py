@@ -7,6 +7,7 @@ import time
 
 from watchparty.realtime import keys
 from watchparty.realtime.base import RealtimeStore, SocketRecord, SocketRemoval, TooManySockets
+from watchparty.realtime.memory_sync_state import MemorySyncState
 
 # Expired entries are dropped when read; a sweep on growth bounds the ones never read again.
 _FIRST_PURGE_SIZE = 1024
@@ -39,7 +40,7 @@ def _ttl(seconds: float) -> float:
     return max(seconds, 0.001)
 
 
-class MemoryStore(RealtimeStore):
+class MemoryStore(MemorySyncState, RealtimeStore):
     """RealtimeStore in plain dicts behind one lock; state is this process's only."""
 
     is_shared = False

@@ -1,12 +1,10 @@
 """The realtime store on Redis, shared by every server process."""
 
-import functools
 import json
 import re
 
 import redis
 from redis.backoff import NoBackoff
-from redis.exceptions import RedisError
 from redis.retry import Retry
 
 from watchparty.realtime import keys
@@ -18,6 +16,8 @@ from watchparty.realtime.base import (
     TooManySockets,
 )
 from watchparty.realtime.connection import redis_client
+from watchparty.realtime.redis_errors import translated as _translated
+from watchparty.realtime.redis_sync_state import RedisSyncState
 
 # A compare-and-set only fails when another process changed the same entries in between.
 _CAS_ATTEMPTS = 16
@@ -124,19 +124,6 @@ def fast_failing_redis_options() -> dict:
     }
 
 
-def _translated(method):
-    """Turn every Redis or socket error raised by the method into RealtimeUnavailable."""
-
-    @functools.wraps(method)
-    def wrapper(*args, **kwargs):
-        try:
-            return method(*args, **kwargs)
-        except (RedisError, OSError) as exc:
-            raise RealtimeUnavailable(str(exc)) from exc
-
-    return wrapper
-
-
 def _milliseconds(seconds: float) -> int:
     """Return a TTL in whole milliseconds, at least one."""
     return max(1, round(seconds * 1000))
@@ -164,7 +151,7 @@ def _drop_call(table_key: str, entries: dict[str, str], size: int | None):
     return script_keys, args
 
 
-class RedisStore(RealtimeStore):
+class RedisStore(RedisSyncState, RealtimeStore):
     """RealtimeStore on Redis: one Lua script or MULTI per method, so processes can share it."""
 
     is_shared = True

@@ -73,3 +73,18 @@ def queue_updated(code: str, queue: dict) -> None:
 def skip_votes(code: str, votes: dict) -> None:
     """Send SKIP_VOTES `{votes, needed}` to the room (R156)."""
     socket_server.emit("SKIP_VOTES", votes, to=code)
+
+
+def to_socket(event: str, payload: dict, sid: str) -> None:
+    """Send to one socket, on whichever process holds it (SYNC_HEALTH, a forced SYNC_CORRECTION)."""
+    socket_server.emit(event, payload, to=sid)
+
+
+def to_own_socket(event: str, payload: dict, sid: str) -> None:
+    """Send to one socket of this process (a connecting socket's pending READY_CHECK)."""
+    socket_server.emit_to_own_socket(event, payload, sid)
+
+
+def ready_check(code: str, payload: dict) -> None:
+    """Send READY_CHECK to the room (R111)."""
+    socket_server.emit("READY_CHECK", payload, to=code)

@@ -1,6 +1,7 @@
 """The /room Socket.IO namespace: parse what clients send, call a service, nothing else (R34)."""
 
 import logging
+import time
 
 from flask import request
 from flask_socketio import ConnectionRefusedError
@@ -14,6 +15,7 @@ from watchparty.realtime.local_sockets import SocketContext, local_sockets
 from watchparty.realtime.payloads import SocketPayload, parse
 from watchparty.rooms import grace, payloads, playback_commands, presence
 from watchparty.rooms.refusals import ConnectionRefused
+from watchparty.sync import control as sync
 
 log = logging.getLogger(__name__)
 
@@ -74,23 +76,48 @@ class RoomNamespace(RateLimitedNamespace):
             presence.disconnect(request.sid)
 
     def on_PLAY(self, payload=None):
-        """The host plays, optionally from `time`; the room gets PLAYBACK_STATE."""
-        self._host_command(payloads.PlayPause, payload, is_playing=True)
+        """Host or cohost plays, optionally from `time` at `rate`; the room gets PLAYBACK_STATE (R38)."""
+        self._playback_command(payloads.Play, payload, "play")
 
     def on_PAUSE(self, payload=None):
-        """The host pauses, optionally at `time`; the room gets PLAYBACK_STATE."""
-        self._host_command(payloads.PlayPause, payload, is_playing=False)
+        """Host or cohost pauses, optionally at `time`; the room gets PLAYBACK_STATE."""
+        self._playback_command(payloads.Pause, payload, "pause")
 
     def on_SEEK(self, payload=None):
-        """The host seeks to `time`, keeping is_playing; the room gets PLAYBACK_STATE."""
-        self._host_command(payloads.Seek, payload, is_playing=None)
+        """Host or cohost seeks to `time`, keeping is_playing; the room gets PLAYBACK_STATE."""
+        self._playback_command(payloads.Seek, payload, "seek")
+
+    def on_RATE(self, payload=None):
+        """Host or cohost changes the speed; the room gets PLAYBACK_STATE (R123)."""
+        context, command = self._accept(payloads.ChangeRate, payload)
+        if context is not None:
+            sync.change_rate(context, command.rate)
+
+    def on_TIME_SYNC(self, payload=None):
+        """A client's clock exchange, answered from memory (R120); nothing without an ack."""
+        received_at = time.time()
+        if local_sockets.get(request.sid) is None:
+            return None
+        return sync.time_sync(payload, received_at)
 
     def on_SYNC_CHECK(self, payload=None):
-        """A client reports its position; it alone may get SYNC_CORRECTION (R60)."""
+        """A client reports its position, rtt and buffering; it alone may get SYNC_CORRECTION (R60, R130)."""
         context, check = self._accept(payloads.SyncCheck, payload)
         if context is None:
             return None
-        return playback_commands.sync_check(context, check.time)
+        return sync.sync_check(context, check)
+
+    def on_READY(self, payload=None):
+        """A client says whether its player can play on (R110)."""
+        context, report = self._accept(payloads.Ready, payload)
+        if context is not None:
+            sync.set_ready(context, report.ready)
+
+    def on_RESYNC(self, payload=None):
+        """Host or cohost makes one user's players seek exactly to the room (R132)."""
+        context, request_ = self._accept(payloads.Resync, payload)
+        if context is not None:
+            sync.resync(context, request_.user_id)
 
     def on_PLAYER_EVENT(self, payload=None):
         """The host's player reports progress (R62)."""
@@ -106,10 +133,10 @@ class RoomNamespace(RateLimitedNamespace):
         if context is not None:
             chat_messaging.send_chat(context, chat.message)
 
-    def _host_command(self, model, payload, is_playing):
+    def _playback_command(self, model, payload, kind):
         context, command = self._accept(model, payload)
         if context is not None:
-            playback_commands.playback_command(context, is_playing, command.time)
+            playback_commands.playback_command(context, kind, command.time, getattr(command, "rate", None))
 
     @staticmethod
     def _accept(model: type[SocketPayload], payload) -> tuple:

@@ -14,6 +14,7 @@ from watchparty.rooms import broadcast, closing, playback
 from watchparty.rooms.lifecycle import RoomState, is_closed
 from watchparty.rooms.models import Room
 from watchparty.rooms.services import room_state
+from watchparty.sync import readiness
 
 
 def grace_is_running(room: Room) -> bool:
@@ -76,11 +77,10 @@ def start_grace(room: Room) -> None:
         return  # the host came back on another process meanwhile
     if not Room.transition(room.id, RoomState.LIVE, RoomState.GRACE, host_disconnected_at=utcnow()):
         return
-    snapshot = playback.change_playback(room.id, is_playing=False, position=None)
+    snapshot = playback.change_playback(room.id, playback.Change("pause"))
     seconds = float(current_app.config["GRACE_PERIOD_SECONDS"])
     realtime.start_grace(room.code, seconds)
-    playback.remember_snapshot(room.code, snapshot)
-    broadcast.playback_changed(room.code, snapshot)
+    readiness.announce_playback(room.code, snapshot)
     expires_at = datetime.fromtimestamp(time.time() + seconds, UTC).isoformat()
     broadcast.host_disconnected(room.code, {"grace_seconds": seconds, "grace_expires_at": expires_at})
 

@@ -2,7 +2,7 @@
 
 from datetime import datetime
 
-from sqlalchemy import JSON, Boolean, Float, ForeignKey, Integer, String, UniqueConstraint, case, update
+from sqlalchemy import JSON, Boolean, Float, ForeignKey, Integer, String, UniqueConstraint, and_, case, update
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from watchparty.auth.models import User
@@ -75,10 +75,10 @@ class Participant(db.Model):
 class Playback(db.Model):
     """The host-authoritative playback state; `version` only ever goes up (R38, R39).
 
-    `updated_at` is epoch seconds: while playing, the position at time t is
-    position + (t - updated_at), computed in SQL so no process reads then writes.
-    `effective_at` (epoch seconds, >= updated_at) and `rate` carry a scheduled
-    start and the playback speed (R121-R123).
+    Times are epoch seconds. `position` holds until `effective_at` (a scheduled
+    start, >= updated_at, R122); after it, while playing, the position at time t is
+    position + rate x (t - effective_at) (R121), computed in SQL so no process
+    reads then writes. `updated_at` is when the last command was applied.
     """
 
     __tablename__ = "playback"
@@ -94,7 +94,7 @@ class Playback(db.Model):
 
 def current_position_sql(now: float):
     """SQL for the authoritative position at `now`, from the stored row."""
+    started = and_(Playback.is_playing, Playback.effective_at < now)
     return case(
-        (Playback.is_playing, Playback.position + (now - Playback.updated_at)),
-        else_=Playback.position,
+        (started, Playback.position + Playback.rate * (now - Playback.effective_at)), else_=Playback.position
     )

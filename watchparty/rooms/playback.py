@@ -1,39 +1,47 @@
-"""Host-authoritative playback: versioned snapshots written in one SQL statement (R38, R39)."""
+"""Host-authoritative playback: versioned snapshots written in one SQL statement (R38, R39, R121-R123)."""
 
 import contextlib
 import time
 from dataclasses import asdict, dataclass
 
-from sqlalchemy import select, update
+from sqlalchemy import and_, case, select, update
 
 from watchparty.extensions import db, realtime
 from watchparty.realtime import RealtimeUnavailable
 from watchparty.rooms.models import Playback, current_position_sql
+from watchparty.sync.timeline import position_at
 
 
 @dataclass(frozen=True)
 class PlaybackSnapshot:
-    """One version of a room's playback, anchored at `updated_at` (epoch seconds)."""
+    """One version of a room's playback: `position` holds until `effective_at`, then advances at `rate`."""
 
     is_playing: bool
     position: float
     version: int
     updated_at: float
+    effective_at: float | None = None  # None: a snapshot cached before R121, anchored at updated_at
+    rate: float = 1.0
+
+    @property
+    def anchor(self) -> float:
+        return self.updated_at if self.effective_at is None else self.effective_at
 
     def time_at(self, moment: float) -> float:
-        """Return the authoritative position at `moment`."""
-        if not self.is_playing:
-            return self.position
-        return max(0.0, self.position + (moment - self.updated_at))
+        """Return the authoritative position at `moment` (R121)."""
+        return position_at(self.position, self.is_playing, self.anchor, self.rate, moment)
 
     def payload(self, now: float | None = None) -> dict:
-        """The PLAYBACK_STATE payload, as of now."""
+        """The PLAYBACK_STATE payload, as of now: `effective_at` is now unless a start is ahead."""
         now = time.time() if now is None else now
+        ahead = self.is_playing and self.anchor > now
         return {
             "is_playing": self.is_playing,
             "time": round(self.time_at(now), 3),
             "version": self.version,
             "server_time": now,
+            "effective_at": self.anchor if ahead else now,
+            "rate": self.rate,
         }
 
     def summary(self, now: float | None = None) -> dict:
@@ -42,7 +50,14 @@ class PlaybackSnapshot:
         return {"is_playing": self.is_playing, "time": round(self.time_at(now), 3), "version": self.version}
 
 
-_RETURNING = (Playback.is_playing, Playback.position, Playback.version, Playback.updated_at)
+_RETURNING = (Playback.is_playing, Playback.position, Playback.version, Playback.updated_at,
+              Playback.effective_at, Playback.rate)  # fmt: skip
+
+
+def _snapshot(row) -> PlaybackSnapshot:
+    return PlaybackSnapshot(
+        bool(row[0]), float(row[1]), int(row[2]), float(row[3]), float(row[4]), float(row[5])
+    )
 
 
 def create_playback(room_id: int) -> None:
@@ -53,31 +68,60 @@ def create_playback(room_id: int) -> None:
     )
 
 
-def change_playback(room_id: int, is_playing: bool | None, position: float | None) -> PlaybackSnapshot:
+@dataclass(frozen=True)
+class Change:
+    """One playback command: `kind` is play, pause, seek, rate, or reset / restart (new media, R23, R154)."""
+
+    kind: str
+    position: float | None = None
+    rate: float | None = None
+    lead: float = 0.0  # seconds before a start takes effect (R122)
+
+
+def _command_values(change: Change, now: float) -> dict:
+    """Column values of one command, in SQL over the stored row (R121-R123)."""
+    playing, current = Playback.is_playing, current_position_sql(now)
+    given = None if change.position is None else float(change.position)
+    if change.kind == "play":
+        keep = given is None and change.rate is None  # PLAY while playing keeps the running anchor
+        running = Playback.effective_at if keep else now
+        return {"is_playing": True, "position": given if given is not None else current,
+                "effective_at": case((playing, running), else_=now + change.lead)}  # fmt: skip
+    if change.kind == "seek":
+        return {"position": given, "effective_at": case((playing, now + change.lead), else_=now)}
+    if change.kind == "restart":  # new media that plays at once (R154)
+        return {"is_playing": True, "position": given or 0.0, "effective_at": now + change.lead}
+    if change.kind == "rate":
+        ahead = and_(playing, Playback.effective_at > now)
+        return {"position": current, "effective_at": case((ahead, Playback.effective_at), else_=now)}
+    return {"is_playing": False, "position": given if given is not None else current, "effective_at": now}
+
+
+def change_playback(
+    room_id: int, change: Change, bound_version: int | None = None
+) -> PlaybackSnapshot | None:
     """Apply one command and bump the version by exactly one, atomically; commit.
 
-    None keeps the current value: the position is then advanced in SQL from
-    the stored row, never from a value read earlier in Python.
+    The new position is computed in SQL from the stored row, never from a value
+    read earlier in Python. With `bound_version` the command applies only to
+    that version (a ready check's PLAY, R111): the PlaybackSnapshot, or None when it did not.
     """
     now = time.time()
-    values = {
-        "version": Playback.version + 1,
-        "updated_at": now,
-        "effective_at": now,
-        "position": current_position_sql(now) if position is None else float(position),
-    }
-    if is_playing is not None:
-        values["is_playing"] = is_playing
-    statement = update(Playback).where(Playback.room_id == room_id).values(**values).returning(*_RETURNING)
-    row = db.session.execute(statement, execution_options={"synchronize_session": False}).one()
+    values = {"version": Playback.version + 1, "updated_at": now, **_command_values(change, now)}
+    if change.rate is not None:
+        values["rate"] = float(change.rate)
+    statement = update(Playback).where(Playback.room_id == room_id)
+    if bound_version is not None:
+        statement = statement.where(Playback.version == bound_version)
+    statement = statement.values(**values).returning(*_RETURNING)
+    row = db.session.execute(statement, execution_options={"synchronize_session": False}).one_or_none()
     db.session.commit()
-    return PlaybackSnapshot(bool(row[0]), float(row[1]), int(row[2]), float(row[3]))
+    return None if row is None else _snapshot(row)
 
 
 def stored_snapshot(room_id: int) -> PlaybackSnapshot:
     """Read the snapshot from the database."""
-    row = db.session.execute(select(*_RETURNING).where(Playback.room_id == room_id)).one()
-    return PlaybackSnapshot(bool(row[0]), float(row[1]), int(row[2]), float(row[3]))
+    return _snapshot(db.session.execute(select(*_RETURNING).where(Playback.room_id == room_id)).one())
 
 
 def remember_snapshot(code: str, snapshot: PlaybackSnapshot) -> None:

@@ -1,4 +1,4 @@
-"""What sockets ask of playback: commands by role, drift checks, player events (R38-R64, R100, R106)."""
+"""What sockets ask of playback: commands by role and player events (R38-R64, R100, R106, R121-R123)."""
 
 import logging
 import time
@@ -14,8 +14,10 @@ from watchparty.roles import handover
 from watchparty.roles.permissions import Action, Role, can
 from watchparty.roles.services import role_of
 from watchparty.roles.settings import effective_settings
-from watchparty.rooms import broadcast, playback
+from watchparty.rooms import playback
 from watchparty.rooms.models import Room
+from watchparty.sync import control as sync_control
+from watchparty.sync import readiness
 
 log = logging.getLogger(__name__)
 
@@ -28,24 +30,38 @@ HOST_PROGRESS_DELAY_SECONDS = 0.25
 _host_positions_due: dict[tuple[int, int], float] = {}
 
 
-def playback_command(context: SocketContext, is_playing: bool | None, position: float | None) -> None:
-    """PLAY, PAUSE or SEEK from host or cohost; a viewer's PAUSE within its budget (R38, R100, R106)."""
+def playback_command(
+    context: SocketContext, kind: str, position: float | None, rate: float | None = None
+) -> None:
+    """PLAY, PAUSE or SEEK from host or cohost; a viewer's PAUSE within its budget (R38, R100, R106, R123)."""
     room, role = room_and_role(context)
     if room is None:
         return
     if can(role, Action.COMMAND_PLAYBACK):
-        snapshot = apply_playback(context, is_playing, position)
-        if role is Role.HOST:
+        if not sync_control.rate_allowed(room, rate):
+            return  # speeds other than 1 are for direct media (R123)
+        snapshot = start_or_apply(context, room, kind, position, rate)
+        if snapshot is not None and role is Role.HOST:
             schedule_host_position(context, snapshot.time_at(time.time()))
-    elif is_playing is False and can(role, Action.PAUSE_ON_BUDGET):
+    elif kind == "pause" and can(role, Action.PAUSE_ON_BUDGET):
         viewer_pause(context, room)
 
 
-def apply_playback(context: SocketContext, is_playing: bool | None, position: float | None):
-    """One new version, one PLAYBACK_STATE to the whole room (R38)."""
-    snapshot = playback.change_playback(context.room_id, is_playing=is_playing, position=position)
-    playback.remember_snapshot(context.room_code, snapshot)
-    broadcast.playback_changed(context.room_code, snapshot)
+def start_or_apply(context: SocketContext, room: Room, kind: str, position: float | None, rate: float | None):
+    """A PLAY of a paused room with start_when_ready starts a ready check (R111); the rest applies now."""
+    if kind == "play" and effective_settings(room.settings)["start_when_ready"]:
+        current = playback.current_snapshot(room.code, room.id)
+        if not current.is_playing and readiness.begin(room.code, room.id, current.version, position, rate):
+            return None
+    return apply_playback(context, kind, position, rate)
+
+
+def apply_playback(context: SocketContext, kind: str, position: float | None, rate: float | None = None):
+    """One new version, one PLAYBACK_STATE to the room; a start takes effect after the lead (R38, R122)."""
+    lead = readiness.lead(context.room_code) if kind in ("play", "seek") else 0.0
+    change = playback.Change(kind, position=position, rate=rate, lead=lead)
+    snapshot = playback.change_playback(context.room_id, change)
+    readiness.announce_playback(context.room_code, snapshot)
     return snapshot
 
 
@@ -56,7 +72,7 @@ def viewer_pause(context: SocketContext, room: Room) -> None:
         return
     window = float(current_app.config["VIEWER_PAUSE_WINDOW_SECONDS"])
     if realtime.count_pause(room.code, context.user_id, limit, window):
-        apply_playback(context, is_playing=False, position=None)
+        apply_playback(context, "pause", None)
     else:
         message = f"You have used your {limit} pauses for now."
         socket_server.emit_to_own_socket("ERROR", {"code": "pause_limit", "message": message}, context.sid)
@@ -102,18 +118,6 @@ def record_host_position(context: SocketContext) -> None:
             progress.record_progress(context.user_id, room, position, None)
     except Exception:  # a task has nobody to report to but the log
         log.exception("could not record the host's progress in room %s", context.room_code)
-
-
-def sync_check(context: SocketContext, client_time: float) -> dict:
-    """Compare a client's position with the authority; correct that client alone (R60, R61)."""
-    now = time.time()
-    snapshot = playback.current_snapshot(context.room_code, context.room_id)
-    authoritative = snapshot.time_at(now)
-    drift = round(client_time - authoritative, 3)
-    corrected = abs(drift) > float(current_app.config["SYNC_DRIFT_THRESHOLD_SECONDS"])
-    if corrected:
-        broadcast.sync_correction(context.sid, {**snapshot.payload(now), "drift": drift})
-    return {"drift": drift, "corrected": corrected}
 
 
 def player_event(context: SocketContext, event: str, position: float, duration: float | None,

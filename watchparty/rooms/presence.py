@@ -27,6 +27,7 @@ from watchparty.rooms.refusals import (
     ConnectionRefused,
 )
 from watchparty.rooms.services import find_room, is_participant, room_state
+from watchparty.sync import readiness
 
 MAX_CODE_LENGTH = 64
 
@@ -113,11 +114,14 @@ def confirm_admission(sid: str) -> None:
 
 
 def send_bootstrap(sid: str, room: Room) -> None:
-    """Send exactly one PLAYBACK_STATE, PRESENCE, CHAT_HISTORY, QUEUE_UPDATED and SKIP_VOTES (R32, R100a)."""
+    """Send one PLAYBACK_STATE, PRESENCE, CHAT_HISTORY, QUEUE_UPDATED, SKIP_VOTES; any READY_CHECK (R100a)."""
     broadcast.bootstrap(sid, playback.current_snapshot(room.code, room.id), presence_payload(room))
     chat_messaging.send_history(sid, room)
     socket_server.emit_to_own_socket("QUEUE_UPDATED", queue.read_queue(room), sid)
     socket_server.emit_to_own_socket("SKIP_VOTES", voting.votes_payload(room), sid)
+    pending = readiness.pending_for(room.code)
+    if pending is not None:
+        socket_server.emit_to_own_socket("READY_CHECK", pending, sid)  # R100a
 
 
 def presence_payload(room: Room) -> dict:
@@ -191,7 +195,10 @@ def socket_gone(process_id: str, sid: str) -> None:
     already swept) changes nothing, so closing a room writes nothing back.
     """
     removal = realtime.remove_socket(process_id, sid)
-    if removal is None or not removal.was_last_of_user:
+    if removal is None:
+        return
+    readiness.socket_left(removal.room_code, sid)
+    if not removal.was_last_of_user:
         return
     room = find_room(removal.room_code)
     user = db.session.get(User, removal.user_id)

@@ -1,7 +1,7 @@
 """Room rules: creation, lookup, joining, changes, deletion and the public list."""
 
 from flask import current_app
-from sqlalchemy import exists, func, select
+from sqlalchemy import exists, func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from watchparty import chat, providers
@@ -18,6 +18,7 @@ from watchparty.rooms import broadcast, closing, playback
 from watchparty.rooms.codes import new_code, normalize_code
 from watchparty.rooms.lifecycle import CLOSED_STATES, RoomState, is_closed
 from watchparty.rooms.models import Participant, Room
+from watchparty.sync import readiness
 
 CODE_ATTEMPTS = 10
 # The public list ranks at most this many of the newest LIVE public rooms by viewers (R177).
@@ -209,16 +210,28 @@ def update_room(code: str, user: User, changes: dict) -> Room:
         )
         room.media_version = Room.media_version + 1  # in SQL: concurrent changes each count (R150a)
     if "settings" in changes:
-        changes["settings"] = {**(room.settings or {}), **changes["settings"]}
+        changes["settings"] = {**locked_settings(room), **changes["settings"]}
     for name, value in changes.items():
         setattr(room, name, value)
     db.session.commit()
     if media_changed:
-        snapshot = playback.change_playback(room.id, is_playing=False, position=0.0)
-        playback.remember_snapshot(room.code, snapshot)
-        broadcast.playback_changed(room.code, snapshot)
+        # Speeds other than 1 are for our own player only (R123).
+        rate = None if room.media is None or room.media.get("provider") == "direct" else 1.0
+        snapshot = playback.change_playback(room.id, playback.Change("reset", position=0.0, rate=rate))
+        readiness.announce_playback(room.code, snapshot)
     broadcast.room_updated(room.code, room_payload(room))
     return room
+
+
+def locked_settings(room: Room) -> dict:
+    """The room's stored settings, read under its write lock until this transaction commits (R107).
+
+    A no-op UPDATE first takes PostgreSQL's row lock and SQLite's write lock, so
+    the merge that follows cannot lose a key written by a concurrent PATCH.
+    """
+    db.session.execute(update(Room).where(Room.id == room.id).values(settings=Room.settings))
+    db.session.refresh(room, ["settings"])
+    return dict(room.settings or {})
 
 
 def delete_room(code: str, user: User) -> None:

@@ -11,12 +11,16 @@ import {HostPresence} from "./room/host-presence.js";
 import {closedText, createPage} from "./room/page.js";
 import {People} from "./room/people.js";
 import {Playback} from "./room/playback.js";
+import {ReadyCheck} from "./room/ready-check.js";
+import {followServerClock} from "./room/server-clock.js";
 import {QueueForm} from "./room/queue-form.js";
 import {Queue} from "./room/queue.js";
 import {Roles} from "./room/roles.js";
 import {RoomSettings} from "./room/settings.js";
 import {mountShareLink} from "./room/share.js";
 import {SkipVotes} from "./room/skip-votes.js";
+import {Speed} from "./room/speed.js";
+import {SyncHealth} from "./room/sync-health.js";
 import {ViewerPause} from "./room/viewer-pause.js";
 import {Viewers} from "./room/viewers.js";
 
@@ -47,6 +51,7 @@ function start(root) {
   connection.on("ROOM_UPDATED", (payload) => page.updateRoom(payload && payload.room));
   connection.on("ROOM_CLOSED", (payload) => page.close(closedText(payload && payload.reason)));
   mountShareLink(page);
+  followServerClock(connection);
   new Playback(page, connection);
   const viewers = new Viewers(page, connection);
   new HostPresence(page, connection);
@@ -58,6 +63,9 @@ function start(root) {
   new SkipVotes(page, connection);
   new ViewerPause(page, connection);
   new RoomSettings(page);
+  new ReadyCheck(page, connection);
+  new Speed(page, connection);
+  new SyncHealth(page, connection, viewers);
   connection.open();
 }
 

@@ -1,6 +1,8 @@
 // The chat (SPEC R50-R56): the log (history, then live messages, each once), the
 // message form, refusals said in words, and the "chat is off" line.
 import {byId, setText, textElement} from "../common.js";
+import {formatTime} from "./player/timeline.js";
+import {isStaff} from "./roles.js";
 
 const MAX_CHAT_ENTRIES = 500;
 const NEAR_BOTTOM_PX = 40;
@@ -15,7 +17,25 @@ function validMessage(message) {
     typeof message.user.display_name === "string");
 }
 
-function chatEntry(message) {
+// "at 1:05": where the video was when the message was sent (R57). For host and cohosts
+// a button that seeks there, while the room still plays the media the message was about.
+function mediaStamp(message, page, connection) {
+  const stamp = document.createElement("span");
+  stamp.className = "chat-media-time";
+  const label = "at " + formatTime(message.media_time);
+  const text = textElement("span", "chat-media-text", label);
+  stamp.append(" ", text);
+  if (isStaff(page.role)) {
+    const button = textElement("button", "chat-seek", label);
+    button.type = "button";
+    button.dataset.mediaVersion = String(message.media_version);
+    button.addEventListener("click", () => connection.send("SEEK", {time: message.media_time}));
+    stamp.append(button);
+  }
+  return stamp;
+}
+
+function chatEntry(message, page, connection) {
   const entry = document.createElement("p");
   entry.className = "chat-message";
   const time = textElement("time", "chat-time", clockTime(message.created_at));
@@ -24,7 +44,22 @@ function chatEntry(message) {
     textElement("strong", "chat-author", message.user.display_name), ": ",
     textElement("span", "chat-text", message.message), " ", time
   );
+  if (typeof message.media_time === "number" && isFinite(message.media_time)) {
+    entry.append(mediaStamp(message, page, connection));
+  }
   return entry;
+}
+
+// Seek buttons only for messages about the media the room plays now; plain text otherwise.
+function showStamps(log, mediaVersion) {
+  log.querySelectorAll(".chat-media-time").forEach((stamp) => {
+    const button = stamp.querySelector(".chat-seek");
+    const current = Boolean(button) && button.dataset.mediaVersion === String(mediaVersion);
+    stamp.querySelector(".chat-media-text").hidden = current;
+    if (button) {
+      button.hidden = !current;
+    }
+  });
 }
 
 export class Chat {
@@ -40,7 +75,10 @@ export class Chat {
     connection.on("CHAT_HISTORY", (payload) => this.onHistory(payload));
     connection.on("CHAT", (message) => this.onChat(message));
     connection.on("ERROR", (payload) => this.onError(payload));
-    page.onRoomChange((room) => this.showEnabled(Boolean(room.is_chat_enabled)));
+    page.onRoomChange((room) => {
+      this.showEnabled(Boolean(room.is_chat_enabled));
+      showStamps(this.el.log, room.media_version);
+    });
     this.showEnabled(Boolean(page.room.is_chat_enabled));
   }
 
@@ -50,9 +88,10 @@ export class Chat {
     messages.forEach((message) => {
       if (validMessage(message) && !this.seen.has(message.id)) {
         this.seen.add(message.id);
-        log.append(chatEntry(message));
+        log.append(chatEntry(message, this.page, this.connection));
       }
     });
+    showStamps(log, this.page.room.media_version);
     while (log.childElementCount > MAX_CHAT_ENTRIES) {
       log.firstElementChild.remove();
     }

@@ -90,7 +90,7 @@ export class Playback {
       this.player.apply();
       return;
     }
-    this.player.correct();
+    this.player.correct(payload.forced === true);
   }
 
   onRoomChange(room, previous) {

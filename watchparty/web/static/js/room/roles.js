@@ -3,6 +3,12 @@
 // "Room settings" and the role buttons (R94a).
 import {byId} from "../common.js";
 
+// The page's "Hosted by …" line, after a handover (R103, R104).
+function showHost(host, userId) {
+  document.querySelector(".room-host").textContent = String(host.display_name);
+  document.querySelector(".room-host-you").textContent = Number(host.id) === userId ? " (you)" : "";
+}
+
 export function isStaff(role) {
   return role === "host" || role === "cohost";
 }
@@ -27,6 +33,9 @@ export class Roles {
       }
     });
     connection.on("HOST_CHANGED", (payload) => {
+      if (payload && payload.host) {
+        showHost(payload.host, page.userId);
+      }
       const role = roleAfterHandover(payload, page.userId);
       if (role) {
         page.setRole(role);

@@ -1,12 +1,15 @@
 // direct: our own <video> (SPEC R74), so play, pause, seek and drift correction act on it.
-import {SYNC_CHECK_MS, TIMEUPDATE_MS, isNumber, playerEvent, position} from "./timeline.js";
+// It follows the room on the server's clock (player/follow.js, R124), tells the server
+// whether it can play (READY, R110) and reports its drift, round trip and buffering
+// (SYNC_CHECK, R130) every 2 s while playing.
+import {serverClock} from "../server-clock.js";
+import {createFollower} from "./follow.js";
+import {SYNC_CHECK_MS, TIMEUPDATE_MS, effectiveLocal, isNumber, monotonic, playerEvent, position} from "./timeline.js";
 
-const SEEK_TOLERANCE = 1.0; // seconds a playing player may be off before it seeks
-const PAUSED_TOLERANCE = 0.2; // a paused player shows the exact frame
 const HOST_SEEK_MARGIN = 1.5; // a host's own seek must differ by more than this to be a command
-const LARGE_DRIFT = 3.0; // from here a correction seeks; below it the playback rate is nudged
-const NUDGE_RATE = 0.1;
-const MAX_NUDGE_SECONDS = 10;
+const HAVE_FUTURE_DATA = 3;
+const SHORT_WAIT_MS = 400; // a wait this short is not a stall worth telling the room
+const SEEK_WAIT_MS = 1000;
 // What the host's native controls mean as a command (R62, R63).
 const USER_ACTIONS = {play: "PLAY", pause: "PAUSE", seeked: "SEEK"};
 
@@ -31,9 +34,16 @@ export class DirectPlayer {
     this.hooks = hooks;
     this.element = createVideo(url, hooks.isHost);
     this.destroyed = false;
-    this.nudgeTimer = null;
     this.lastTimeupdate = 0;
+    this.ready = null; // what READY last said
+    this.refused = false; // autoplay was refused: wait for start()
+    this.readyTimer = null;
     container.replaceChildren(this.element);
+    this.follower = createFollower(this.element, {
+      state: () => this.actionableState(),
+      play: () => this.play(),
+      atEnd: (at) => this.atEnd(at),
+    });
     this.listen();
     this.syncTimer = setInterval(() => this.checkSync(), SYNC_CHECK_MS);
   }
@@ -47,15 +57,12 @@ export class DirectPlayer {
         this.onUserAction(event);
       });
     });
+    ["waiting", "stalled", "canplay", "playing"].forEach((event) => {
+      video.addEventListener(event, () => this.reportReady());
+    });
     video.addEventListener("ended", () => this.report("ended"));
     video.addEventListener("timeupdate", () => this.onTimeupdate());
     video.addEventListener("error", () => this.hooks.note("The video could not be loaded."));
-  }
-
-  // The state's position, within the video.
-  target(state) {
-    const at = position(state);
-    return isNumber(this.element.duration) ? Math.min(at, this.element.duration) : at;
   }
 
   atEnd(at) {
@@ -68,15 +75,10 @@ export class DirectPlayer {
     return state && !this.destroyed && this.element.readyState >= 1 ? state : null;
   }
 
-  seek(at) {
-    try {
-      this.element.currentTime = at;
-    } catch (error) {
-      // Not seekable yet; loadedmetadata applies the state again.
-    }
-  }
-
   play() {
+    if (this.refused) {
+      return; // the browser wants a user gesture: "Click to start watching" calls start()
+    }
     let attempt;
     try {
       attempt = this.element.play();
@@ -89,6 +91,7 @@ export class DirectPlayer {
         (error) => {
           // Autoplay refused: the viewer must press a button (a user gesture).
           if (error && error.name === "NotAllowedError" && !this.destroyed) {
+            this.refused = true;
             this.hooks.blocked(true);
           }
         }
@@ -96,68 +99,36 @@ export class DirectPlayer {
     }
   }
 
-  stopNudge() {
-    clearTimeout(this.nudgeTimer);
-    this.nudgeTimer = null;
-    this.element.playbackRate = 1;
-  }
-
   apply() {
     const state = this.actionableState();
     if (!state) {
       return; // before metadata: loadedmetadata calls apply again
     }
-    const video = this.element;
-    const at = this.target(state);
-    if (state.is_playing && !this.atEnd(at)) {
-      if (Math.abs(video.currentTime - at) > SEEK_TOLERANCE) {
-        this.seek(at);
-      }
-      if (video.paused) {
-        this.play();
-      }
-      return;
+    if (!state.is_playing) {
+      this.hooks.blocked(false);
     }
-    this.hooks.blocked(false);
-    this.stopNudge();
-    if (!video.paused) {
-      video.pause();
-    }
-    if (Math.abs(video.currentTime - at) > PAUSED_TOLERANCE) {
-      this.seek(at);
-    }
+    this.follower.follow();
   }
 
-  correct() {
-    const state = this.actionableState();
-    if (!state) {
-      return;
+  // A SYNC_CORRECTION was adopted; `forced` (RESYNC, R132) seeks exactly.
+  correct(forced) {
+    if (forced) {
+      this.follower.resync();
+    } else {
+      this.follower.follow();
     }
-    if (!state.is_playing || this.element.paused) {
-      this.apply();
-      return;
-    }
-    const at = this.target(state);
-    const drift = this.element.currentTime - at;
-    if (Math.abs(drift) >= LARGE_DRIFT) {
-      this.stopNudge();
-      this.seek(at);
-      return;
-    }
-    // Small drift: play a little faster or slower until the gap is gone.
-    clearTimeout(this.nudgeTimer);
-    this.element.playbackRate = drift > 0 ? 1 - NUDGE_RATE : 1 + NUDGE_RATE;
-    const seconds = Math.min(Math.abs(drift) / NUDGE_RATE, MAX_NUDGE_SECONDS);
-    this.nudgeTimer = setTimeout(() => this.stopNudge(), seconds * 1000);
   }
 
   start() {
-    const state = this.hooks.state();
+    this.refused = false;
     this.hooks.blocked(false);
-    if (state && state.is_playing) {
-      this.seek(this.target(state));
-      this.play();
-    }
+    this.follower.resync();
+    this.follower.follow();
+  }
+
+  // Whether the room's video should be moving right now (a scheduled start has come).
+  shouldPlay(state) {
+    return state.is_playing && monotonic() >= effectiveLocal(state);
   }
 
   // The player no longer shows what the room's state says: the user acted on it.
@@ -170,9 +141,9 @@ export class DirectPlayer {
       return !state.is_playing;
     }
     if (event === "pause") {
-      return state.is_playing;
+      return this.shouldPlay(state) && !this.element.ended;
     }
-    return Math.abs(this.element.currentTime - this.target(state)) > HOST_SEEK_MARGIN;
+    return Math.abs(this.element.currentTime - position(state)) > HOST_SEEK_MARGIN;
   }
 
   report(event) {
@@ -193,6 +164,30 @@ export class DirectPlayer {
     }
   }
 
+  // READY (R110): false while the video cannot play on from here, true once it can. A
+  // short wait (a seek's own, a start's) is not reported: only one that lasts.
+  reportReady() {
+    clearTimeout(this.readyTimer);
+    const ready = this.element.readyState >= HAVE_FUTURE_DATA;
+    if (ready) {
+      this.sendReady(true);
+    } else {
+      const patience = this.element.seeking ? SEEK_WAIT_MS : SHORT_WAIT_MS;
+      this.readyTimer = setTimeout(() => {
+        if (this.element.readyState < HAVE_FUTURE_DATA) {
+          this.sendReady(false);
+        }
+      }, patience);
+    }
+  }
+
+  sendReady(ready) {
+    if (ready !== this.ready && !this.destroyed) {
+      this.ready = ready;
+      this.hooks.emit("READY", {ready: ready});
+    }
+  }
+
   onTimeupdate() {
     const now = Date.now();
     if (now - this.lastTimeupdate >= TIMEUPDATE_MS && !this.element.paused) {
@@ -201,19 +196,28 @@ export class DirectPlayer {
     }
   }
 
-  // While playing, ask the server now and then whether this player drifted (R60).
+  // While playing, report where this player is as of the report's arrival (R60, R130).
   checkSync() {
     const state = this.hooks.state();
     const video = this.element;
-    if (state && state.is_playing && !video.paused && !video.seeking && video.readyState >= 2) {
-      this.hooks.emit("SYNC_CHECK", {time: video.currentTime});
+    if (!state || !this.shouldPlay(state) || video.paused || video.seeking) {
+      return;
     }
+    const rtt = serverClock.rtt;
+    const arrival = rtt === null ? 0 : (video.playbackRate * rtt) / 2;
+    const report = {time: video.currentTime + arrival, buffering: video.readyState < HAVE_FUTURE_DATA,
+      version: state.version};
+    if (rtt !== null) {
+      report.rtt = rtt;
+    }
+    this.hooks.emit("SYNC_CHECK", report);
   }
 
   stop() {
     this.destroyed = true;
     clearInterval(this.syncTimer);
-    clearTimeout(this.nudgeTimer);
+    clearTimeout(this.readyTimer);
+    this.follower.stop();
     this.element.pause();
     this.element.controls = false;
   }

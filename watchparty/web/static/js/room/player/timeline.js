@@ -1,8 +1,9 @@
-// Where the room's video is: playback snapshots on the local clock (SPEC R38, R39),
-// and the PLAYER_EVENT payload (R62) every adapter reports in.
+// Where the room's video is: playback snapshots on the server's clock (SPEC R38, R39,
+// R121), and the PLAYER_EVENT payload (R62) every adapter reports in.
 
-const CLOCK_SKEW_LIMIT = 2.0;
-export const SYNC_CHECK_MS = 3000; // how often a playing player asks the server whether it drifted (R60)
+import {localNow, serverClock} from "../server-clock.js";
+
+export const SYNC_CHECK_MS = 2000; // how often a playing player reports its drift (R60, R124, R130)
 export const TIMEUPDATE_MS = 5000; // how often the host's player reports its position (R62)
 
 export function isNumber(value) {
@@ -10,13 +11,13 @@ export function isNumber(value) {
 }
 
 export function monotonic() {
-  return performance.now() / 1000;
+  return localNow();
 }
 
 // A PLAYBACK_STATE or SYNC_CORRECTION payload as a local snapshot, or null if malformed.
-// `anchor` is when, on the local monotonic clock, the position was `time`: the server's
-// `server_time` read on the local clock (one machine, or synchronised clocks), or the moment
-// the payload arrived when the two clocks disagree by more than a couple of seconds.
+// `effectiveAt` stays on the server's clock and is read on the local one when used, so a
+// better clock estimate (TIME_SYNC, R124) moves every snapshot with it. Without a server
+// time (the room as the page was rendered) the snapshot is anchored on arrival.
 export function snapshot(payload) {
   if (!payload || typeof payload !== "object") {
     return null;
@@ -25,21 +26,32 @@ export function snapshot(payload) {
       !isNumber(payload.version)) {
     return null;
   }
-  let age = isNumber(payload.server_time) ? Date.now() / 1000 - payload.server_time : 0;
-  if (!(Math.abs(age) <= CLOCK_SKEW_LIMIT)) {
-    age = 0;
-  }
+  const serverTime = isNumber(payload.server_time) ? payload.server_time : null;
+  serverClock.hint(serverTime);
+  const effectiveAt = isNumber(payload.effective_at) ? payload.effective_at : serverTime;
   return {
     is_playing: payload.is_playing,
     time: payload.time,
     version: payload.version,
-    anchor: monotonic() - Math.max(0, age),
+    rate: isNumber(payload.rate) && payload.rate > 0 ? payload.rate : 1,
+    effectiveAt: effectiveAt,
+    anchor: effectiveAt === null ? localNow() : null,
   };
 }
 
-// The authoritative position now.
-export function position(state) {
-  return state.is_playing ? state.time + Math.max(0, monotonic() - state.anchor) : state.time;
+// When, on the local clock, the snapshot's position starts to move.
+export function effectiveLocal(state) {
+  return state.effectiveAt === null ? state.anchor : serverClock.toLocal(state.effectiveAt);
+}
+
+// The authoritative position at local time `now` (R121): it holds at `time` until the
+// snapshot takes effect, then advances at `rate` while playing.
+export function position(state, now = localNow()) {
+  const start = effectiveLocal(state);
+  if (!state.is_playing || now <= start) {
+    return state.time;
+  }
+  return state.time + state.rate * (now - start);
 }
 
 // 65 -> "1:05", 3725 -> "1:02:05".
