@@ -11,7 +11,7 @@ from watchparty.roles import services as roles
 from watchparty.roles.permissions import Action, can
 from watchparty.rooms import broadcast, playback
 from watchparty.rooms.models import Room
-from watchparty.rooms.presence import display_names
+from watchparty.rooms.roster import display_names
 from watchparty.sync import health, readiness
 from watchparty.sync.clock import time_sync_answer
 
