@@ -2,7 +2,7 @@
 
 import time
 
-from flask import Blueprint
+from flask import Blueprint, current_app
 from sqlalchemy import text
 
 from watchparty.extensions import db, realtime
@@ -56,12 +56,14 @@ def redis_status(answered: bool) -> str:
 
 def run_checks(checks: dict, budget: float) -> dict[str, bool]:
     """Run the checks side by side in background tasks; one not done within budget has failed."""
+    app = current_app._get_current_object()
     results: dict[str, bool] = {}
 
     def run(name, check):
-        results[name] = check()
+        with app.app_context():
+            results[name] = check()
 
-    tasks = [socket_server.start_task(run, name, check) for name, check in checks.items()]
+    tasks = [socket_server.start_background(run, name, check) for name, check in checks.items()]
     deadline = time.monotonic() + budget
     for task in tasks:
         task.join(max(0.0, deadline - time.monotonic()))

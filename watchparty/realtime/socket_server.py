@@ -167,19 +167,9 @@ def when_connected(sid: str, task: Callable, *args) -> None:
     socketio.server.manager.when_connected(sid, lambda: start_background(in_context, app, task, *args))
 
 
-def start_task(task: Callable, *args):
-    """Run task(*args) in the background, with the current app's context; return the task."""
-    return start_background(in_context, current_app._get_current_object(), task, *args)
-
-
-def start_task_later(delay: float, task: Callable, *args) -> None:
-    """Run task(*args) after `delay` seconds, with the current app's context."""
-    start_background(_in_context_later, delay, current_app._get_current_object(), task, *args)
-
-
-def _in_context_later(delay: float, app: Flask, task: Callable, *args) -> None:
-    sleep(delay)
-    in_context(app, task, *args)
+def start_task(task: Callable, *args) -> None:
+    """Run task(*args) in the background, with the current app's context."""
+    start_background(in_context, current_app._get_current_object(), task, *args)
 
 
 def in_context(app: Flask, task: Callable, *args) -> None:

@@ -97,7 +97,14 @@ def schedule_host_position(context: SocketContext, position: float) -> None:
     already_due = key in _host_positions_due
     _host_positions_due[key] = position
     if not already_due:
-        socket_server.start_task_later(HOST_PROGRESS_DELAY_SECONDS, record_host_position, context)
+        app = current_app._get_current_object()
+        socket_server.start_background(record_host_position_later, app, context)
+
+
+def record_host_position_later(app, context: SocketContext) -> None:
+    """After the delay, write the latest position due in an app context of its own."""
+    socket_server.sleep(HOST_PROGRESS_DELAY_SECONDS)
+    socket_server.in_context(app, record_host_position, context)
 
 
 def record_host_position(context: SocketContext) -> None:

@@ -76,17 +76,19 @@ def report_arrived(code: str, send) -> None:
         if code in _trailing:
             return
         _trailing.add(code)
-    socket_server.start_task_later(left, _send_trailing, code, send, interval)
+    socket_server.start_background(_send_later, current_app._get_current_object(), code, send, left, interval)
 
 
-def _send_trailing(code: str, send, interval: float) -> None:
+def _send_later(app, code: str, send, delay: float, interval: float) -> None:
+    socket_server.sleep(delay)
     with _trailing_lock:
         _trailing.discard(code)
-    try:
-        if realtime.claim_slot(keys.room_health_sent(code), interval) == 0.0:
-            _send_logged(code, send)
-    except RealtimeUnavailable:
-        pass
+    with app.app_context():
+        try:
+            if realtime.claim_slot(keys.room_health_sent(code), interval) == 0.0:
+                _send_logged(code, send)
+        except RealtimeUnavailable:
+            pass
 
 
 def _send_logged(code: str, send) -> None:

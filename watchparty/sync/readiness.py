@@ -54,17 +54,19 @@ def begin(code: str, room_id: int, version: int, position: float | None, rate: f
              "waiting": waiting, "room_id": room_id}  # fmt: skip
     realtime.save_ready_check(code, check, timeout + FORGOTTEN_AFTER_DEADLINE)
     broadcast.ready_check(code, public(check))
-    socket_server.start_task_later(timeout, _at_deadline, code, version)
+    socket_server.start_background(_at_deadline, current_app._get_current_object(), code, version, timeout)
     return True
 
 
-def _at_deadline(code: str, version: int) -> None:
-    try:
-        check = realtime.ready_check(code)
-        if check is not None and check["version"] == version:
-            complete(code, check)
-    except Exception:  # a task has nobody to report to but the log
-        log.exception("could not finish the ready check of room %s", code)
+def _at_deadline(app, code: str, version: int, timeout: float) -> None:
+    socket_server.sleep(timeout)
+    with app.app_context():
+        try:
+            check = realtime.ready_check(code)
+            if check is not None and check["version"] == version:
+                complete(code, check)
+        except Exception:  # a task has nobody to report to but the log
+            log.exception("could not finish the ready check of room %s", code)
 
 
 def complete(code: str, check: dict) -> None:
