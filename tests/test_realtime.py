@@ -21,6 +21,7 @@ from tests.support import (
     wait_until,
 )
 from watchparty.realtime import keys
+from watchparty.realtime.queue import QUEUE_CHANNEL
 
 pytestmark = pytest.mark.all_databases
 
@@ -429,6 +430,9 @@ def test_redis_restart_mid_room(fleet, own_redis, open_socket):
     wait_until(
         lambda: room_state(host, code)["viewer_count"] == 2, timeout=5, message="presence re-registered"
     )
+    # Heartbeats can be back before every listener has subscribed again, and a
+    # publish that nobody hears is gone: wait for all three, as R35 promises.
+    wait_until(lambda: client.pubsub_numsub(QUEUE_CHANNEL)[0][1] == 3, timeout=5, message="listeners back")
 
     host_socket.emit("SEEK", {"time": 12})  # the queue carries events across processes again
     assert viewer_socket.wait_for("PLAYBACK_STATE", lambda s: s["time"] == 12, timeout=5)["version"] >= 1
