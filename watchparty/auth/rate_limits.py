@@ -3,6 +3,7 @@
 from flask import current_app, request
 
 from watchparty.domain_errors import DomainError
+from watchparty.extensions import limiter
 from watchparty.validation import request_data
 
 # The form's limit shares the API's bucket, which is scoped by its endpoint name.
@@ -40,3 +41,15 @@ def register_limit() -> str:
 def register_limit_key() -> str:
     """Registrations are counted per client address, API and form together, every attempt (R172)."""
     return f"register:{request.remote_addr}"
+
+
+def limit_failed_logins(**options):
+    """Decorate a login view with the failed-login limit; the API and the form share one bucket (R14)."""
+    return limiter.shared_limit(
+        login_limit, scope=LOGIN_SCOPE, key_func=login_limit_key, deduct_when=login_failed, **options
+    )
+
+
+def limit_registrations(**options):
+    """Decorate a registration view with the registration limit, one bucket for API and form (R172)."""
+    return limiter.shared_limit(register_limit, scope=REGISTER_SCOPE, key_func=register_limit_key, **options)

@@ -7,17 +7,10 @@ from flask_login import current_user, login_required
 from flask_wtf.csrf import generate_csrf
 
 from watchparty.auth import services, sessions
-from watchparty.auth.rate_limits import (
-    REGISTER_SCOPE,
-    login_failed,
-    login_limit,
-    login_limit_key,
-    register_limit,
-    register_limit_key,
-)
+from watchparty.auth.rate_limits import limit_failed_logins, limit_registrations
 from watchparty.auth.schemas import LoginBody, RegisterBody
 from watchparty.domain_errors import DomainError, Kind
-from watchparty.extensions import limiter, login_manager
+from watchparty.extensions import login_manager
 from watchparty.validation import parse_body
 
 bp = Blueprint("auth", __name__, url_prefix="/api/auth")
@@ -42,7 +35,7 @@ def csrf_token():
 
 
 @bp.post("/register/")
-@limiter.shared_limit(register_limit, scope=REGISTER_SCOPE, key_func=register_limit_key)
+@limit_registrations()
 def register():
     """Create an account and log it in, in a new session."""
     body = parse_body(RegisterBody)
@@ -52,7 +45,7 @@ def register():
 
 
 @bp.post("/login/")
-@limiter.limit(login_limit, key_func=login_limit_key, deduct_when=login_failed)
+@limit_failed_logins()
 def login():
     """Log in with email and password."""
     body = parse_body(LoginBody)

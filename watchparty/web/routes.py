@@ -5,17 +5,8 @@ from flask_login import current_user, login_required
 
 from watchparty import errors
 from watchparty.auth import services, sessions
-from watchparty.auth.rate_limits import (
-    LOGIN_SCOPE,
-    REGISTER_SCOPE,
-    login_failed,
-    login_limit,
-    login_limit_key,
-    register_limit,
-    register_limit_key,
-)
+from watchparty.auth.rate_limits import limit_failed_logins, limit_registrations
 from watchparty.domain_errors import DomainError
-from watchparty.extensions import limiter
 from watchparty.moderation.services import Banned
 from watchparty.rooms import services as rooms
 from watchparty.rooms.codes import normalize_code
@@ -143,7 +134,7 @@ def room_page(code: str):
 
 
 @bp.route("/register", methods=["GET", "POST"])
-@limiter.shared_limit(register_limit, scope=REGISTER_SCOPE, key_func=register_limit_key, methods=["POST"])
+@limit_registrations(methods=["POST"])
 def register():
     """Create an account from the form, log it in and go back (SPEC R13, R91)."""
     form, answer = submitted_auth_form(RegisterForm, "register.html")
@@ -159,13 +150,7 @@ def register():
 
 
 @bp.route("/login", methods=["GET", "POST"])
-@limiter.shared_limit(
-    login_limit,
-    scope=LOGIN_SCOPE,
-    key_func=login_limit_key,
-    methods=["POST"],
-    deduct_when=login_failed,
-)
+@limit_failed_logins(methods=["POST"])
 def login():
     """Log in from the form and go back; one generic error for any wrong credentials (SPEC R14)."""
     form, answer = submitted_auth_form(LoginForm, "login.html")
