@@ -65,7 +65,7 @@ export class HostPresence {
 
   onUserJoined(payload) {
     const user = viewerFrom(this.page, payload && payload.user, false);
-    if (user && user.is_host && !this.timer) {
+    if (user && user.role === "host" && !this.timer) {
       this.here("The host is here.");
     }
   }

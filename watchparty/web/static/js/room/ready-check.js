@@ -1,13 +1,12 @@
 // The "Ready check" status (SPEC R111, R94a): who the room waits for before it plays,
 // and how long it may still wait, on the server's clock.
-import {byId, setText} from "../common.js";
+import {byId, setText, viewersLabel} from "../common.js";
 import {serverClock} from "./server-clock.js";
 
 const REFRESH_MS = 250;
 
 export function waitingText(count, secondsLeft) {
-  const who = count === 1 ? "1 viewer" : count + " viewers";
-  return "Waiting for " + who + "… " + Math.max(0, Math.ceil(secondsLeft)) + " s";
+  return "Waiting for " + viewersLabel(count) + "… " + Math.max(0, Math.ceil(secondsLeft)) + " s";
 }
 
 export class ReadyCheck {

@@ -14,7 +14,7 @@ export function localNow() {
   return performance.now() / 1000;
 }
 
-function isNumber(value) {
+export function isNumber(value) {
   return typeof value === "number" && Number.isFinite(value);
 }
 
@@ -43,10 +43,6 @@ export class ServerClock {
     if (isNumber(serverTime) && this.guess === null) {
       this.guess = serverTime - localNow();
     }
-  }
-
-  get known() {
-    return this.samples.length > 0 || this.guess !== null;
   }
 
   // server time = local time + offset

@@ -2,12 +2,11 @@
 // It follows the room on the server's clock (player/follow.js, R124), tells the server
 // whether it can play (READY, R110) and reports its drift, round trip and buffering
 // (SYNC_CHECK, R130) every 2 s while playing.
-import {serverClock} from "../server-clock.js";
-import {createFollower} from "./follow.js";
-import {SYNC_CHECK_MS, TIMEUPDATE_MS, effectiveLocal, isNumber, monotonic, playerEvent, position} from "./timeline.js";
+import {localNow, serverClock} from "../server-clock.js";
+import {HAVE_FUTURE_DATA, createFollower} from "./follow.js";
+import {SYNC_CHECK_MS, TIMEUPDATE_MS, effectiveLocal, isNumber, playerEvent, position} from "./timeline.js";
 
 const HOST_SEEK_MARGIN = 1.5; // a host's own seek must differ by more than this to be a command
-const HAVE_FUTURE_DATA = 3;
 const SHORT_WAIT_MS = 400; // a wait this short is not a stall worth telling the room
 const SEEK_WAIT_MS = 1000;
 // What the host's native controls mean as a command (R62, R63).
@@ -128,7 +127,7 @@ export class DirectPlayer {
 
   // Whether the room's video should be moving right now (a scheduled start has come).
   shouldPlay(state) {
-    return state.is_playing && monotonic() >= effectiveLocal(state);
+    return state.is_playing && localNow() >= effectiveLocal(state);
   }
 
   // The player no longer shows what the room's state says: the user acted on it.

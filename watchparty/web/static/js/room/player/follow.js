@@ -16,7 +16,7 @@ const GAIN = 1.0; // rate change per second of drift: 50 ms -> 5 %
 const SEEK_BEYOND = 1.0;
 const PAUSED_EXACT = 0.02;
 const TICK_MS = 200;
-const HAVE_FUTURE_DATA = 3;
+export const HAVE_FUTURE_DATA = 3;
 
 // What to do about `drift` (player minus room, seconds): seek, or play at `factor` x rate.
 export function plan(drift, correcting, afterStall) {

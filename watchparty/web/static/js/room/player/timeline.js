@@ -1,18 +1,12 @@
 // Where the room's video is: playback snapshots on the server's clock (SPEC R38, R39,
 // R121), and the PLAYER_EVENT payload (R62) every adapter reports in.
 
-import {localNow, serverClock} from "../server-clock.js";
+import {isNumber, localNow, serverClock} from "../server-clock.js";
 
 export const SYNC_CHECK_MS = 2000; // how often a playing player reports its drift (R60, R124, R130)
 export const TIMEUPDATE_MS = 5000; // how often the host's player reports its position (R62)
 
-export function isNumber(value) {
-  return typeof value === "number" && isFinite(value);
-}
-
-export function monotonic() {
-  return localNow();
-}
+export {isNumber};
 
 // A PLAYBACK_STATE or SYNC_CORRECTION payload as a local snapshot, or null if malformed.
 // `effectiveAt` stays on the server's clock and is read on the local one when used, so a

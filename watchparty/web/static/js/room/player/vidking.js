@@ -1,5 +1,6 @@
 // vidking: a cross-origin iframe we cannot drive; it is reloaded at a position (SPEC R72, R74).
-import {SYNC_CHECK_MS, TIMEUPDATE_MS, isNumber, monotonic, playerEvent, position} from "./timeline.js";
+import {localNow} from "../server-clock.js";
+import {SYNC_CHECK_MS, TIMEUPDATE_MS, isNumber, playerEvent, position} from "./timeline.js";
 
 export const VIDKING_ORIGIN = "https://www.vidking.net";
 const RELOAD_TOLERANCE = 5.0; // an iframe can only be reloaded: do it for real jumps only
@@ -48,7 +49,7 @@ export class VidkingPlayer {
     this.element = createIframe(url);
     this.destroyed = false;
     // Where the iframe's player is believed to be: from its load, then from its own reports.
-    this.known = {position: 0, at: monotonic(), playing: false};
+    this.known = {position: 0, at: localNow(), playing: false};
     this.lastReload = -Infinity;
     this.reloads = 0;
     this.lastTimeupdate = 0;
@@ -60,19 +61,19 @@ export class VidkingPlayer {
 
   expected(state) {
     const moving = this.known.playing && state.is_playing;
-    return this.known.position + (moving ? monotonic() - this.known.at : 0);
+    return this.known.position + (moving ? localNow() - this.known.at : 0);
   }
 
   reload(at, playing) {
     const ticket = ++this.reloads;
-    this.lastReload = monotonic();
+    this.lastReload = localNow();
     this.hooks.embedUrl(Math.floor(at), playing).then(
       (next) => {
         if (this.destroyed || ticket !== this.reloads || !isVidkingUrl(next)) {
           return;
         }
         this.element.src = next;
-        this.known = {position: Math.floor(at), at: monotonic(), playing: playing};
+        this.known = {position: Math.floor(at), at: localNow(), playing: playing};
       },
       () => {
         // Keep the current iframe; the next state change tries again.
@@ -87,7 +88,7 @@ export class VidkingPlayer {
     }
     this.hooks.note(state.is_playing || this.hooks.isHost ? "" : "The host paused.");
     const at = position(state);
-    const cooled = monotonic() - this.lastReload > RELOAD_COOLDOWN;
+    const cooled = localNow() - this.lastReload > RELOAD_COOLDOWN;
     if (Math.abs(at - this.expected(state)) > RELOAD_TOLERANCE && (force || cooled)) {
       this.reload(at, state.is_playing);
     }
@@ -111,7 +112,7 @@ export class VidkingPlayer {
     }
     this.known = {
       position: report.currentTime,
-      at: monotonic(),
+      at: localNow(),
       playing: report.event !== "pause" && report.event !== "ended",
     };
     if (this.hooks.isHost && !this.throttled(report.event)) {
@@ -135,7 +136,7 @@ export class VidkingPlayer {
   // With reports from the iframe, ask the server whether it drifted, as the <video> does (R60).
   checkSync() {
     const state = this.hooks.state();
-    const fresh = monotonic() - this.known.at < (SYNC_CHECK_MS / 1000) * 2;
+    const fresh = localNow() - this.known.at < (SYNC_CHECK_MS / 1000) * 2;
     if (state && state.is_playing && this.known.playing && fresh) {
       this.hooks.emit("SYNC_CHECK", {time: this.expected(state)});
     }
