@@ -2,6 +2,7 @@
 
 from flask import current_app, request
 
+from watchparty.auth.models import email_key
 from watchparty.domain_errors import DomainError
 from watchparty.extensions import limiter
 from watchparty.validation import request_data
@@ -16,7 +17,7 @@ def login_limit_key() -> str:
         email = str(request_data().get("email", ""))[:254]
     except DomainError:  # a body that is not JSON: count it under no email
         email = ""
-    return f"login:{request.remote_addr}:{email.strip().casefold()}"
+    return f"login:{request.remote_addr}:{email_key(email)}"
 
 
 def login_limit() -> str:

@@ -1,8 +1,6 @@
 """Server-side login sessions (SPEC R170, R173): a row per login, its key in the cookie."""
 
-import logging
 import secrets
-from datetime import timedelta
 
 from flask import current_app, session
 from flask_login import current_user, login_user, logout_user
@@ -12,8 +10,6 @@ from watchparty.auth.models import AuthSession, User
 from watchparty.database import utcnow
 from watchparty.extensions import db
 from watchparty.realtime import socket_server
-
-log = logging.getLogger(__name__)
 
 # The socket token's claim naming the session that minted it.
 SESSION_CLAIM = "session"
@@ -52,11 +48,6 @@ def end_session(session_id: int) -> None:
     socket_server.disconnect_room(room)
 
 
-def session_lifetime() -> timedelta:
-    """How long a session lasts at most: the cookie's own lifetime."""
-    return current_app.permanent_session_lifetime
-
-
 def user_for_session_key(key: str) -> User | None:
     """The user logged in through this session key, or None if it ended or lapsed."""
     row = db.session.scalar(select(AuthSession).where(AuthSession.key == key))
@@ -71,9 +62,8 @@ def user_for_session_id(session_id: int, user_id: int) -> User | None:
 
 
 def _user_of(row: AuthSession | None) -> User | None:
-    if row is None or row.created_at < utcnow() - session_lifetime():
+    if row is None or row.created_at < utcnow() - current_app.permanent_session_lifetime:
         return None
-    user = db.session.get(User, row.user_id)
-    if user is not None:
-        user.session_key, user.session_id = row.key, row.id
+    user = row.user  # the session's lifetime is the cookie's own
+    user.session_key, user.session_id = row.key, row.id
     return user

@@ -1,7 +1,7 @@
 """Build the OpenAPI 3.1 document from the table of operations and their models."""
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
@@ -15,7 +15,6 @@ from watchparty.rooms.schemas import CreateRoomBody, MessagesQuery, PublicRoomsQ
 from watchparty.validation import Body
 
 REF_TEMPLATE = "#/components/schemas/{model}"
-UNSAFE_METHODS = ("post", "put", "patch", "delete")
 
 
 class EmbedQuery(Body):
@@ -42,8 +41,6 @@ class Operation:
     answers: dict[int, type[BaseModel] | None]
     body: type[BaseModel] | None = None
     query: type[BaseModel] | None = None
-    login: bool = False
-    tags: tuple[str, ...] = field(default=())
 
 
 OPERATIONS = (
@@ -53,26 +50,23 @@ OPERATIONS = (
     ),
     Operation("post", "/api/auth/login/", "Log in", {200: out.UserEnvelope}, LoginBody),
     Operation("post", "/api/auth/logout/", "End the session", {204: None}),
-    Operation("get", "/api/auth/me/", "The logged-in user", {200: out.UserEnvelope}, login=True),
-    Operation("post", "/api/auth/token/", "Mint a socket token", {200: out.SocketToken}, login=True),
+    Operation("get", "/api/auth/me/", "The logged-in user", {200: out.UserEnvelope}),
+    Operation("post", "/api/auth/token/", "Mint a socket token", {200: out.SocketToken}),
     Operation("get", "/api/health/", "Database and Redis health", {200: out.Health, 503: out.Health}),
-    Operation("post", "/api/rooms/", "Create a room", {201: out.RoomEnvelope}, CreateRoomBody, login=True),
+    Operation("post", "/api/rooms/", "Create a room", {201: out.RoomEnvelope}, CreateRoomBody),
     Operation(
         "get", "/api/rooms/public/", "List public live rooms", {200: out.PublicRooms}, query=PublicRoomsQuery
     ),
-    Operation("get", "/api/rooms/{code}/", "Read a room", {200: out.RoomEnvelope}, login=True),
-    Operation(
-        "patch", "/api/rooms/{code}/", "Change a room", {200: out.RoomEnvelope}, UpdateRoomBody, login=True
-    ),
-    Operation("delete", "/api/rooms/{code}/", "Delete a room", {204: None}, login=True),
-    Operation("post", "/api/rooms/{code}/join/", "Join a room", {200: out.JoinResult}, login=True),
+    Operation("get", "/api/rooms/{code}/", "Read a room", {200: out.RoomEnvelope}),
+    Operation("patch", "/api/rooms/{code}/", "Change a room", {200: out.RoomEnvelope}, UpdateRoomBody),
+    Operation("delete", "/api/rooms/{code}/", "Delete a room", {204: None}),
+    Operation("post", "/api/rooms/{code}/join/", "Join a room", {200: out.JoinResult}),
     Operation(
         "get",
         "/api/rooms/{code}/messages/",
         "Recent chat",
         {200: out.ChatMessages},
         query=MessagesQuery,
-        login=True,
     ),
     Operation(
         "put",
@@ -80,17 +74,16 @@ OPERATIONS = (
         "Save progress",
         {200: out.ProgressEnvelope},
         ProgressBody,
-        login=True,
     ),
-    Operation("get", "/api/rooms/{code}/progress/", "Own progress", {200: out.ProgressEnvelope}, login=True),
-    Operation("get", "/api/rooms/{code}/resume/", "Where to resume", {200: out.ResumePoint}, login=True),
+    Operation("get", "/api/rooms/{code}/progress/", "Own progress", {200: out.ProgressEnvelope}),
+    Operation("get", "/api/rooms/{code}/resume/", "Where to resume", {200: out.ResumePoint}),
     Operation("get", "/api/providers/", "List providers", {200: out.Providers}),
     Operation(
         "get", "/api/providers/{name}/embed/", "Build a player URL", {200: out.EmbedUrl}, query=EmbedQuery
     ),
     Operation("get", "/api/openapi.json", "This document", {200: None}),
     *(
-        Operation(method, path, summary, {status: out.Loose if status != 204 else None}, body, login=True)
+        Operation(method, path, summary, {status: out.Loose if status != 204 else None}, body)
         for method, path, summary, status, body in (
             ("get", "/api/rooms/{code}/participants/", "List participants", 200, None),
             ("patch", "/api/rooms/{code}/participants/{user_id}/", "Set a role", 200, RoleBody),
