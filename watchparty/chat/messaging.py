@@ -17,7 +17,9 @@ def send_chat(context: SocketContext, text: str) -> None:
     if room is None:
         return
     handover.notice_lapse(room, context.user_id)  # a cohost's message may find the host gone (R104)
-    media_time = playback.current_snapshot(room.code, room.id).time_at(time.time())  # R57
+    media_time = None  # R57: null for a room without media
+    if room.media is not None:
+        media_time = playback.current_snapshot(room.code, room.id).time_at(time.time())
     try:
         message = services.post_message(room, context.user_id, text, media_time=media_time)
     except services.ChatRefused as refusal:

@@ -39,12 +39,12 @@ def refuse_if_banned(room: Room, user_id: int) -> None:
 
 def checked_target(room: Room, actor: User, user_id: int) -> User:
     """R105's checks after login, in order: caller's role, participant, yourself, target's role."""
-    require(room, actor.id, Action.MODERATE_VIEWER)
+    actor_role = require(room, actor.id, Action.MODERATE_VIEWER)
     _, target = find_participant(room, user_id)
     if user_id == actor.id:
         raise DomainError(Kind.INVALID_INPUT, "You cannot remove yourself.", {"user_id": "is you"})
     needed = moderation_action(role_of(room, user_id))
-    if needed is None or not can(role_of(room, actor.id), needed):
+    if needed is None or not can(actor_role, needed):
         raise Forbidden("Your role does not allow removing this participant.")
     return target
 

@@ -19,6 +19,7 @@ from watchparty.rooms import broadcast, playback
 from watchparty.rooms.models import Room
 from watchparty.rooms.services import room_payload
 from watchparty.sync import readiness
+from watchparty.sync.timeline import speeds_allowed
 
 # An `ended` further than this from the authoritative position is not the end (R150a).
 ENDED_TOLERANCE_SECONDS = 5.0
@@ -94,7 +95,7 @@ def media_changed(room: Room, playing: bool) -> None:
     """
     db.session.refresh(room)
     when_ready = playing and effective_settings(room.settings)["start_when_ready"]
-    rate = None if room.media is None or room.media.get("provider") == "direct" else 1.0  # R123
+    rate = None if speeds_allowed(room.media) else 1.0  # R123
     start = playing and not when_ready
     kind, lead = ("restart", readiness.lead(room.code)) if start else ("reset", 0.0)
     change = playback.Change(kind, position=0.0, rate=rate, lead=lead)
@@ -106,10 +107,8 @@ def media_changed(room: Room, playing: bool) -> None:
         readiness.start_or_play(room.code, room.id, snapshot.version, 0.0, None)
 
 
-def ended(room: Room, position: float, media_version: int | None) -> None:
-    """The host's player reached the end: advance once when auto_advance is on (R155)."""
-    if media_version is not None and media_version != room.media_version:
-        return
+def ended(room: Room, position: float) -> None:
+    """The host's player reached the end of the room's media: advance once when auto_advance is on (R155)."""
     snapshot = playback.current_snapshot(room.code, room.id)
     if abs(snapshot.time_at(time.time()) - position) > ENDED_TOLERANCE_SECONDS:
         return

@@ -66,10 +66,12 @@ class RedisSyncState(SyncState):
 
     @translated
     def claim_slot(self, key, seconds):
-        milliseconds = max(1, round(seconds * 1000))
-        if self._client.set(key, 1, nx=True, px=milliseconds):
+        pipe = self._client.pipeline(transaction=True)  # one round trip for the claim and what is left
+        pipe.set(key, 1, nx=True, px=max(1, round(seconds * 1000)))
+        pipe.pttl(key)
+        claimed, left = pipe.execute()
+        if claimed:
             return 0.0
-        left = self._client.pttl(key)
         return max(0.001, left / 1000) if left > 0 else 0.001
 
     @translated

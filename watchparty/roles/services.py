@@ -41,8 +41,3 @@ def cohosts(room_id: int) -> list[User]:
         .order_by(Participant.named_at, Participant.id)
     )
     return list(db.session.scalars(query))
-
-
-def staff_user_ids(room: Room) -> list[int]:
-    """The host and the cohosts: who may RESYNC and receives SYNC_HEALTH (R131, R132)."""
-    return [room.host_id, *(user.id for user in cohosts(room.id))]

@@ -80,11 +80,6 @@ def to_socket(event: str, payload: dict, sid: str) -> None:
     socket_server.emit(event, payload, to=sid)
 
 
-def to_own_socket(event: str, payload: dict, sid: str) -> None:
-    """Send to one socket of this process (a connecting socket's pending READY_CHECK)."""
-    socket_server.emit_to_own_socket(event, payload, sid)
-
-
 def ready_check(code: str, payload: dict) -> None:
     """Send READY_CHECK to the room (R111)."""
     socket_server.emit("READY_CHECK", payload, to=code)

@@ -16,6 +16,7 @@ from watchparty.realtime.payloads import SocketPayload, parse
 from watchparty.rooms import grace, payloads, playback_commands, presence
 from watchparty.rooms.refusals import ConnectionRefused
 from watchparty.sync import control as sync
+from watchparty.sync.clock import time_sync_answer
 
 log = logging.getLogger(__name__)
 
@@ -91,14 +92,14 @@ class RoomNamespace(RateLimitedNamespace):
         """Host or cohost changes the speed; the room gets PLAYBACK_STATE (R123)."""
         context, command = self._accept(payloads.ChangeRate, payload)
         if context is not None:
-            sync.change_rate(context, command.rate)
+            playback_commands.playback_command(context, "rate", None, command.rate)
 
     def on_TIME_SYNC(self, payload=None):
         """A client's clock exchange, answered from memory (R120); nothing without an ack."""
         received_at = time.time()
         if local_sockets.get(request.sid) is None:
             return None
-        return sync.time_sync(payload, received_at)
+        return time_sync_answer(payload, received_at)
 
     def on_SYNC_CHECK(self, payload=None):
         """A client reports its position, rtt and buffering; it alone may get SYNC_CORRECTION (R60, R130)."""

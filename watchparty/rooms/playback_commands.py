@@ -41,7 +41,7 @@ def playback_command(
         if not sync_control.rate_allowed(room, rate):
             return  # speeds other than 1 are for direct media (R123)
         snapshot = start_or_apply(context, room, kind, position, rate)
-        if snapshot is not None and role is Role.HOST:
+        if snapshot is not None and role is Role.HOST and kind != "rate":  # R63: PLAY, PAUSE, SEEK
             schedule_host_position(context, snapshot.time_at(time.time()))
     elif kind == "pause" and can(role, Action.PAUSE_ON_BUDGET):
         viewer_pause(context, room)
@@ -131,4 +131,4 @@ def player_event(context: SocketContext, event: str, position: float, duration: 
     _host_positions_due.pop((context.room_id, context.user_id), None)  # this report is fresher
     progress.record_progress(context.user_id, room, position, duration, ended=event == "ended")
     if event == "ended":
-        queue_advance.ended(room, position, media_version)
+        queue_advance.ended(room, position)

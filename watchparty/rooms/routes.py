@@ -4,7 +4,6 @@ from flask import Blueprint
 from flask_login import current_user, login_required
 
 from watchparty.moderation.services import refuse_if_banned
-from watchparty.queue.voting import announce_votes
 from watchparty.rooms import services
 from watchparty.rooms.schemas import CreateRoomBody, MessagesQuery, PublicRoomsQuery, UpdateRoomBody
 from watchparty.validation import parse_body, parse_query
@@ -53,10 +52,7 @@ def join_room(code: str):
 def update_room(code: str):
     """Change a room (host only)."""
     body = parse_body(UpdateRoomBody)
-    changes = body.changes()
-    room = services.update_room(code, current_user, changes)
-    if "media" in changes:
-        announce_votes(room)  # a new media version starts with no votes (R156)
+    room = services.update_room(code, current_user, body.changes())
     return {"room": services.room_payload_for(room, current_user)}
 
 

@@ -10,6 +10,7 @@ from watchparty.database import utcnow
 from watchparty.domain_errors import DomainError, Kind, invalid_input
 from watchparty.extensions import db, realtime
 from watchparty.moderation.services import refuse_if_banned
+from watchparty.queue.voting import announce_votes
 from watchparty.realtime import RealtimeUnavailable
 from watchparty.roles import services as roles
 from watchparty.roles.permissions import Action
@@ -19,6 +20,7 @@ from watchparty.rooms.codes import new_code, normalize_code
 from watchparty.rooms.lifecycle import CLOSED_STATES, RoomState, is_closed
 from watchparty.rooms.models import Participant, Room
 from watchparty.sync import readiness
+from watchparty.sync.timeline import speeds_allowed
 
 CODE_ATTEMPTS = 10
 # The public list ranks at most this many of the newest LIVE public rooms by viewers (R177).
@@ -215,11 +217,12 @@ def update_room(code: str, user: User, changes: dict) -> Room:
         setattr(room, name, value)
     db.session.commit()
     if media_changed:
-        # Speeds other than 1 are for our own player only (R123).
-        rate = None if room.media is None or room.media.get("provider") == "direct" else 1.0
+        rate = None if speeds_allowed(room.media) else 1.0  # R123
         snapshot = playback.change_playback(room.id, playback.Change("reset", position=0.0, rate=rate))
         readiness.announce_playback(room.code, snapshot)
     broadcast.room_updated(room.code, room_payload(room))
+    if media_changed:
+        announce_votes(room)  # a new media version starts with no votes (R156)
     return room
 
 

@@ -8,22 +8,17 @@ from watchparty.extensions import db, realtime
 from watchparty.realtime import RealtimeUnavailable
 from watchparty.realtime.local_sockets import SocketContext
 from watchparty.roles import services as roles
-from watchparty.roles.permissions import Action, can
+from watchparty.roles.permissions import Action, Role, can
 from watchparty.rooms import broadcast, playback
 from watchparty.rooms.models import Room
-from watchparty.rooms.roster import display_names
+from watchparty.rooms.roster import display_names, role_name
 from watchparty.sync import health, readiness
-from watchparty.sync.clock import time_sync_answer
-
-
-def time_sync(payload, received_at: float) -> dict | None:
-    """NTP's exchange from memory alone: no SQL, no realtime store (R120)."""
-    return time_sync_answer(payload, received_at)
+from watchparty.sync.timeline import speeds_allowed
 
 
 def rate_allowed(room: Room, rate: float | None) -> bool:
-    """Speeds other than 1 are for rooms whose media is `direct` or none (R123)."""
-    return rate is None or rate == 1 or room.media is None or room.media.get("provider") == "direct"
+    """A rate other than 1 only for media our own player plays (R123)."""
+    return rate is None or rate == 1 or speeds_allowed(room.media)
 
 
 def sync_check(context: SocketContext, check) -> dict:
@@ -39,7 +34,7 @@ def sync_check(context: SocketContext, check) -> dict:
         return {"drift": drift, "corrected": False}
     corrected = abs(drift) > float(current_app.config["SYNC_DRIFT_THRESHOLD_SECONDS"])
     if corrected:
-        broadcast.to_own_socket("SYNC_CORRECTION", {**snapshot.payload(now), "drift": drift}, context.sid)
+        broadcast.sync_correction(context.sid, {**snapshot.payload(now), "drift": drift})
     report = {"drift": drift, "rtt": check.rtt, "buffering": check.buffering}
     try:
         health.record(context.room_code, context.sid, context.user_id, report)
@@ -58,9 +53,9 @@ def send_health(code: str) -> None:
     names = display_names(sorted(set(sockets.values())))
     users = [{"id": user_id, "display_name": name} for user_id, name in sorted(names.items())]
     payload = health.health_payload(code, users, time.time())
-    staff = set(roles.staff_user_ids(room))
+    cohost_ids = {user.id for user in roles.cohosts(room.id)}
     for sid, user_id in sockets.items():
-        if user_id in staff:
+        if can(Role(role_name(room, user_id, cohost_ids)), Action.RECEIVE_SYNC_HEALTH):
             broadcast.to_socket("SYNC_HEALTH", payload, sid)
 
 
@@ -80,17 +75,6 @@ def set_ready(context: SocketContext, ready: bool) -> None:
         readiness.pause_for_buffering(context.room_code, context.room_id)
 
 
-def change_rate(context: SocketContext, rate: float) -> None:
-    """RATE from host or cohost: only the speed changes, at the current position (R123)."""
-    room = db.session.get(Room, context.room_id)
-    if room is None or not can(roles.role_of(room, context.user_id), Action.COMMAND_PLAYBACK):
-        return
-    if not rate_allowed(room, rate):
-        return
-    snapshot = playback.change_playback(room.id, playback.Change("rate", rate=rate))
-    readiness.announce_playback(room.code, snapshot)
-
-
 def resync(context: SocketContext, user_id: int) -> None:
     """RESYNC from host or cohost: that user's sockets seek exactly to the room (R132)."""
     room = db.session.get(Room, context.room_id)
@@ -99,9 +83,7 @@ def resync(context: SocketContext, user_id: int) -> None:
     now = time.time()
     snapshot = playback.current_snapshot(room.code, room.id)
     reports = realtime.health_reports(room.code, health.KEEP_SECONDS, now)
-    for sid, owner in realtime.socket_users(room.code).items():
-        if owner == user_id:
-            drift = (reports.get(sid) or {}).get("drift") or 0.0
-            broadcast.to_socket(
-                "SYNC_CORRECTION", {**snapshot.payload(now), "drift": drift, "forced": True}, sid
-            )
+    for record in realtime.user_sockets(room.code, user_id):
+        drift = (reports.get(record.sid) or {}).get("drift") or 0.0
+        payload = {**snapshot.payload(now), "drift": drift, "forced": True}
+        broadcast.to_socket("SYNC_CORRECTION", payload, record.sid)

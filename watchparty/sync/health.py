@@ -66,7 +66,14 @@ def health_payload(code: str, users: list[dict], now: float) -> dict:
 
 
 def report_arrived(code: str, send) -> None:
-    """Send now if the room's interval is free, else once at its end; `send()` does the sending."""
+    """Send now if the room's interval is free, else once at its end; `send()` does the sending.
+
+    A report that finds this process's trailing send already queued is covered by
+    it (that send reads every report when it fires), so it costs no Redis call.
+    """
+    with _trailing_lock:
+        if code in _trailing:
+            return
     interval = float(current_app.config["SYNC_HEALTH_INTERVAL_SECONDS"])
     left = realtime.claim_slot(keys.room_health_sent(code), interval)
     if left == 0.0:

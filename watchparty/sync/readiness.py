@@ -37,7 +37,9 @@ def waiting_users(code: str) -> list[int]:
 
 
 def lead(code: str) -> float:
-    return start_lead(current_app.config["PLAYBACK_LEAD_SECONDS"], health.recent_round_trips(code))
+    """The start lead of R122; only "auto" needs the room's reported round trips."""
+    setting = current_app.config["PLAYBACK_LEAD_SECONDS"]
+    return start_lead(setting, health.recent_round_trips(code) if setting == "auto" else [])
 
 
 def begin(code: str, room_id: int, version: int, position: float | None, rate: float | None) -> bool:

@@ -33,3 +33,8 @@ def start_lead(setting, round_trips: list[float]) -> float:
 def valid_rate(rate) -> bool:
     """A playback speed PLAY, SEEK and RATE accept (R123)."""
     return isinstance(rate, int | float) and not isinstance(rate, bool) and MIN_RATE <= rate <= MAX_RATE
+
+
+def speeds_allowed(media: dict | None) -> bool:
+    """Speeds other than 1 are for rooms whose media is `direct` or none: our own player (R123)."""
+    return media is None or media.get("provider") == "direct"
