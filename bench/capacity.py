@@ -336,11 +336,6 @@ def parse_args(argv=None):
     return args
 
 
-def interrupted(signum, _frame):
-    """SIGTERM unwinds like Ctrl-C, so every process gets stopped."""
-    raise KeyboardInterrupt(f"signal {signum}")
-
-
 def prepare(workdir: Path, stoppable: list, args):
     """Load generators, redis, the population (registered over HTTP); the server environment."""
     gens = [LoadGenerator(f"loadgen-{i}") for i in range(3 + args.idle_loadgens)]
@@ -360,7 +355,7 @@ def prepare(workdir: Path, stoppable: list, args):
 def main(argv=None) -> int:
     args = parse_args(argv)
     when = datetime.datetime.now(datetime.UTC)
-    signal.signal(signal.SIGTERM, interrupted)
+    signal.signal(signal.SIGTERM, fanout.interrupted)
     _soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))  # the load generators inherit it
     stoppable: list = []

@@ -194,15 +194,10 @@ def parse_args(argv=None):
     return parser.parse_args(argv)
 
 
-def interrupted(signum, _frame):
-    """SIGTERM unwinds like Ctrl-C, so every process gets stopped."""
-    raise KeyboardInterrupt(f"signal {signum}")
-
-
 def main(argv=None) -> int:
     args = parse_args(argv)
     when = datetime.datetime.now(datetime.UTC)
-    signal.signal(signal.SIGTERM, interrupted)
+    signal.signal(signal.SIGTERM, fanout.interrupted)
     hard = resource.getrlimit(resource.RLIMIT_NOFILE)[1]
     resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))  # the load generators inherit it
     stoppable: list = []

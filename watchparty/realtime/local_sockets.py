@@ -10,14 +10,16 @@ PROCESS_ID = uuid.uuid4().hex
 
 @dataclass(frozen=True)
 class SocketContext:
-    """Who a connected socket is and which room it is in (one connection, one room)."""
+    """Who a connected socket is and which room it is in (one connection, one room).
+
+    Roles are not kept here: the host and cohosts can change while a socket
+    lives (R102-R104), so they are read when needed.
+    """
 
     sid: str
     room_id: int
     room_code: str
     user_id: int
-    display_name: str
-    is_host: bool
 
 
 class LocalSockets:

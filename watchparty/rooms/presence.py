@@ -67,7 +67,7 @@ def admissible_room(code, user: User) -> Room:
 
 def admit(sid: str, user: User, room: Room) -> None:
     """Record the socket in its room, then bootstrap it and announce the user's first socket."""
-    context = SocketContext(sid, room.id, room.code, user.id, user.display_name, user.id == room.host_id)
+    context = SocketContext(sid, room.id, room.code, user.id)
     socket_server.enter_room(sid, room.code)
     socket_server.enter_room(sid, socket_server.session_room(user.session_id))
     local_sockets.add(context)
@@ -76,7 +76,7 @@ def admit(sid: str, user: User, room: Room) -> None:
         local_sockets.pop(sid)
         realtime.remove_socket(PROCESS_ID, sid)
         raise ConnectionRefused(ROOM_CLOSED)
-    if context.is_host:
+    if user.id == room.host_id:
         grace.host_arrived(room)
     send_bootstrap(sid, room)
     if first:
