@@ -34,7 +34,12 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def wait_until(predicate, timeout: float = 10.0, interval: float = 0.05, message: str = "condition"):
+def described(message) -> str:
+    """A failure message given as text, or as a callable that builds it only on failure."""
+    return message() if callable(message) else message
+
+
+def wait_until(predicate, timeout: float = 10.0, interval: float = 0.05, message="condition"):
     """Poll predicate until it returns a truthy value, or fail after timeout seconds."""
     deadline = time.monotonic() + timeout
     while True:
@@ -42,7 +47,7 @@ def wait_until(predicate, timeout: float = 10.0, interval: float = 0.05, message
         if value:
             return value
         if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout}s waiting for {message}")
+            raise AssertionError(f"timed out after {timeout}s waiting for {described(message)}")
         time.sleep(interval)
 
 
@@ -51,11 +56,11 @@ def wait_out(seconds: float) -> None:
     time.sleep(seconds)
 
 
-def assert_stays(predicate: Callable[[], bool], seconds: float = QUIET_SECONDS, message: str = "") -> None:
+def assert_stays(predicate: Callable[[], bool], seconds: float = QUIET_SECONDS, message="") -> None:
     """Assert predicate holds at every poll for a whole quiet window (nothing undoes it meanwhile)."""
     deadline = time.monotonic() + seconds
     while True:
-        assert predicate(), message or "condition stopped holding during the quiet window"
+        assert predicate(), described(message) or "condition stopped holding during the quiet window"
         if time.monotonic() > deadline:
             return
         time.sleep(0.05)
@@ -72,7 +77,8 @@ def assert_nothing_arrives(
         new = [(sock.base_url, n) for sock, k in zip(sockets, seen, strict=True) for n in sock.names()[k:]]
         return [item for item in new if not watched or item[1] in watched]
 
-    assert_stays(lambda: not arrived(), seconds, message=f"arrived during the quiet window: {arrived()}")
+    report = lambda: f"arrived during the quiet window: {arrived()}"  # noqa: E731
+    assert_stays(lambda: not arrived(), seconds, message=report)
 
 
 class RedisServer:
@@ -147,7 +153,8 @@ class LiveServer:
         self.process = subprocess.Popen(
             list(self.command), cwd=ROOT, env=env, stdout=self._log, stderr=subprocess.STDOUT
         )
-        wait_until(self._healthy, timeout=timeout, message=f"server on port {self.port}\n{self.log_tail()}")
+        report = lambda: f"server on port {self.port}\n{self.log_tail()}"  # noqa: E731
+        wait_until(self._healthy, timeout=timeout, message=report)
         return self
 
     def _healthy(self) -> bool:
@@ -379,7 +386,8 @@ class RoomSocket:
                     return [data]
             return None
 
-        return wait_until(find, timeout=timeout, message=f"{name} on {self.base_url}; got {self.names()}")[0]
+        report = lambda: f"{name} on {self.base_url}; got {self.names()}"  # noqa: E731
+        return wait_until(find, timeout=timeout, message=report)[0]
 
     def emit(self, name: str, data=None) -> None:
         self.client.emit(name, data, namespace="/room")
@@ -392,8 +400,8 @@ class RoomSocket:
             self.events.clear()
 
     def disconnect(self) -> None:
-        if self.client.connected:
-            self.client.disconnect()
+        """Disconnect, and stop any reconnection loop: a leftover one keeps drawing from `random`."""
+        self.client.shutdown()
 
 
 def create_room(host: ApiUser, **fields) -> str:
@@ -537,4 +545,4 @@ def assert_redis_clean(redis_url: str, *closed_codes: str, seconds: float = QUIE
             key for code in closed_codes for key in keys_naming(redis_url, code)
         ]
 
-    assert_stays(lambda: not problems(), seconds, message=f"unexpected Redis keys: {problems()}")
+    assert_stays(lambda: not problems(), seconds, message=lambda: f"unexpected Redis keys: {problems()}")
