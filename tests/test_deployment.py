@@ -127,7 +127,6 @@ def test_nginx_spreads_a_room_over_four_processes_through_a_rolling_restart(four
         assert too_big.status_code == 413
     finally:
         for sock in sockets:
-            sock.client.reconnection = False
             sock.disconnect()
     for server in four_processes:
         assert "Traceback" not in server.log_tail(500), server.log_path.name
