@@ -10,6 +10,7 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
 
 import pytest
+import requests
 import socketio
 
 from tests.support import ApiUser, RoomSocket, assert_redis_clean, stored_row, wait_until
@@ -162,6 +163,23 @@ def test_room_codes_use_the_alphabet_and_never_repeat(make_user):
     assert len(set(codes)) == 200
     # 200 codes x 8 characters: every character is drawn from the whole alphabet.
     assert len(set("".join(codes))) > 25
+
+
+def test_concurrent_creations_across_processes_stop_at_the_room_limit(fleet, redis_url):
+    """R177 counted in the creating transaction: racing creators never pass the limit, never deadlock."""
+    servers = fleet.pair(redis_url, MAX_OPEN_ROOMS_PER_USER=3)
+    host = ApiUser(servers[0].url).register()
+    host.fetch_csrf()
+    via_second = ApiUser(servers[1].url)
+    via_second.http = host.http
+
+    def create(index: int) -> requests.Response:
+        return (host if index % 2 else via_second).post("/api/rooms/", json={"title": f"race {index}"})
+
+    responses = in_parallel(create, range(16))
+    statuses = sorted(response.status_code for response in responses)
+    assert statuses == [201] * 3 + [409] * 13, [response.text for response in responses]
+    assert all(r.json()["error"]["code"] == "room_limit" for r in responses if r.status_code == 409)
 
 
 def test_logged_out_cannot_create(make_user):

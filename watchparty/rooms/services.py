@@ -169,8 +169,10 @@ def enforce_room_limit(host_id: int) -> None:
 
     Called after the new room's INSERT: on SQLite that write already holds the
     database's write lock; on PostgreSQL the host's row lock serialises the count.
+    FOR NO KEY UPDATE, not FOR UPDATE: the INSERT already holds FOR KEY SHARE on
+    that row (its foreign key), and two creators each upgrading to FOR UPDATE deadlock.
     """
-    db.session.execute(select(User.id).where(User.id == host_id).with_for_update())
+    db.session.execute(select(User.id).where(User.id == host_id).with_for_update(key_share=True))
     open_rooms = db.session.scalar(
         select(func.count())
         .select_from(Room)
