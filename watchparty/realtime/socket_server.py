@@ -88,6 +88,9 @@ def init_app(app: Flask) -> None:
     socketio.init_app(
         app,
         async_mode=app.config["ASYNC_MODE"],
+        # One socket's events are handled one after another, in the order sent: a greenlet per
+        # event let a host's burst of SEEKs commit out of order, so an older one could win (R38).
+        async_handlers=False,
         cors_allowed_origins=admin_ui.socket_origins(app.config),
         client_manager=manager,
     )
