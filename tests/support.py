@@ -490,6 +490,15 @@ def stored_column(database_url: str, code: str, column: str):
     return stored_value(database_url, f"SELECT {column} FROM rooms WHERE code = :code", code=code)
 
 
+DURABLE_TABLES = ("users", "rooms", "participants", "playback", "chat_messages", "watch_progress")
+
+
+def durable_rows(database_url: str) -> dict[str, int]:
+    """How many rows each table of durable state holds: a fault of Redis must lose none (R46)."""
+    counts = ", ".join(f"(SELECT COUNT(*) FROM {table})" for table in DURABLE_TABLES)
+    return dict(zip(DURABLE_TABLES, stored_row(database_url, f"SELECT {counts}"), strict=True))
+
+
 # Redis keys -------------------------------------------------------------------------------------------
 
 

@@ -4,7 +4,7 @@ import pytest
 import redis
 from sqlalchemy import event
 
-from tests.support import connected, connected_room, hosted_room, stored_column, wait_until
+from tests.support import connected, connected_room, durable_rows, hosted_room, stored_column, wait_until
 from watchparty.extensions import db
 from watchparty.realtime import keys
 
@@ -54,15 +54,22 @@ def test_the_cached_playback_key_has_a_ttl(fleet, redis_url, open_socket):
 
 
 def test_grace_survives_redis_restarting_empty(fleet, own_redis, database_url, open_socket):
-    server = fleet.start(own_redis.url, GRACE_PERIOD_SECONDS=600)
+    server = fleet.start(own_redis.url, GRACE_PERIOD_SECONDS=600, PRESENCE_HEARTBEAT_SECONDS=1)
     code, host, viewer, host_sock, viewer_sock = connected_room(open_socket, server, server)
     host_sock.disconnect()
     viewer_sock.wait_for("HOST_DISCONNECTED")
+    rows = durable_rows(database_url)
     own_redis.restart_empty()
+    present = lambda: viewer.get(f"/api/rooms/{code}/").json()["room"]["viewer_count"] == 1  # noqa: E731
+    wait_until(present, message="the viewer's presence re-registered by the next heartbeat (R35)")
     again = connected(open_socket, server.url, viewer, code)  # not refused room_closed
     assert stored_column(database_url, code, "state") == "GRACE"
     ttl = own_redis.client().ttl(keys.room_grace(code))
     assert 0 < ttl <= 600
-    connected(open_socket, server.url, host, code)
+    assert durable_rows(database_url) == rows  # Redis lost, no row lost (R46)
+    host_sock = connected(open_socket, server.url, host, code)
     again.wait_for("HOST_RECONNECTED")
     assert stored_column(database_url, code, "state") == "LIVE"
+    held = max(state["version"] for state in viewer_sock.received("PLAYBACK_STATE"))
+    host_sock.emit("SEEK", {"time": 7})  # the socket that lived through the restart applies the next (R39)
+    assert viewer_sock.wait_for("PLAYBACK_STATE", lambda state: state["time"] == 7)["version"] > held

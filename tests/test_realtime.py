@@ -15,6 +15,7 @@ from tests.support import (
     connected,
     connected_room,
     create_room,
+    durable_rows,
     hosted_room,
     joined_user,
     wait_out,
@@ -419,10 +420,15 @@ def test_spoofed_connect_and_disconnect_change_nothing(two_servers, open_socket)
 # R35: Redis restarted empty --------------------------------------------------------------
 
 
-def test_redis_restart_mid_room(fleet, own_redis, open_socket):
+def test_redis_restart_mid_room(fleet, own_redis, database_url, open_socket):
     settings = {"PRESENCE_HEARTBEAT_SECONDS": 1, "PRESENCE_DEAD_AFTER_SECONDS": 3}
     a, b, doomed = fleet.start_many(3, own_redis.url, **settings)
     code, host, _viewer, host_socket, viewer_socket = connected_room(open_socket, a, b)
+    host_socket.emit("SEEK", {"time": 5})
+    held = viewer_socket.wait_for("PLAYBACK_STATE", lambda s: s["time"] == 5)["version"]
+    host_socket.emit("CHAT", {"message": "before the restart"})
+    viewer_socket.wait_for("CHAT")
+    rows = durable_rows(database_url)
 
     own_redis.restart_empty()
     client = own_redis.client()
@@ -434,8 +440,12 @@ def test_redis_restart_mid_room(fleet, own_redis, open_socket):
     # publish that nobody hears is gone: wait for all three, as R35 promises.
     wait_until(lambda: client.pubsub_numsub(QUEUE_CHANNEL)[0][1] == 3, timeout=5, message="listeners back")
 
+    assert durable_rows(database_url) == rows  # Redis lost, no row lost (R46)
     host_socket.emit("SEEK", {"time": 12})  # the queue carries events across processes again
-    assert viewer_socket.wait_for("PLAYBACK_STATE", lambda s: s["time"] == 12, timeout=5)["version"] >= 1
+    # Versions go on from the database, so a client holding the old one applies the next (R39).
+    assert (
+        viewer_socket.wait_for("PLAYBACK_STATE", lambda s: s["time"] == 12, timeout=5)["version"] == held + 1
+    )
 
     new_host = ApiUser(b.url).register()
     new_code = create_room(new_host)
