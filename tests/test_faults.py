@@ -110,7 +110,7 @@ def test_expire_rooms_killed_halfway_then_run_again_expires_each_room_once(fleet
 
 
 # Three processes on one database and Redis, started once for the two tests below (starting
-# processes is most of their cost). The storm test kills the third: keep it last in the module.
+# processes is most of their cost). The storm test kills the third, which the other never uses.
 
 FAST_SWEEP = {"PRESENCE_HEARTBEAT_SECONDS": 1, "PRESENCE_DEAD_AFTER_SECONDS": 3}
 
