@@ -537,33 +537,36 @@ def draw(result: SoakResult, path: Path, when: datetime.datetime) -> None:
         axes.legend(fontsize=7)
     for axes in panels[1]:
         axes.set_xlabel("minutes")
-    figure.suptitle(f"Soak, {fanout.machine_line()}, {when:%Y-%m-%d %H:%M} UTC", fontsize=8)
-    figure.tight_layout()
-    figure.savefig(path, dpi=100)
-    pyplot.close(figure)
+    fanout.save_figure(figure, path, when, "Soak, ")
 
 
 # main ----------------------------------------------------------------------------------------------
+
+
+#: name, type, default, help
+OPTIONS = (
+    ("--seconds", float, 600.0, "how long the churn lasts"),
+    ("--workers", int, 4, "threads running laps (each with its own users)"),
+    ("--sample-every", float, 5.0, "seconds between two samples"),
+    ("--warmup", float, 60.0, "seconds left out of the slopes"),
+    ("--fd-slack", int, 16, "fds allowed over the count after warm-up"),
+    ("--docs", Path, ROOT / "docs", "folder for the CSV and the PNG"),
+    ("--output", Path, BENCH / "results", "folder for the Markdown report"),
+)
 
 
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--seconds", type=float, default=600.0, help="how long the churn lasts")
-    parser.add_argument("--workers", type=int, default=4, help="threads running laps (each its own users)")
-    parser.add_argument("--sample-every", type=float, default=5.0, help="seconds between two samples")
-    parser.add_argument("--warmup", type=float, default=60.0, help="seconds left out of the slopes")
-    parser.add_argument("--fd-slack", type=int, default=16, help="fds allowed over the count after warm-up")
-    parser.add_argument("--docs", type=Path, default=ROOT / "docs", help="folder for the CSV and the PNG")
-    parser.add_argument("--output", type=Path, default=BENCH / "results", help="folder for the report")
+    for name, kind, default, text in OPTIONS:
+        parser.add_argument(name, type=kind, default=default, help=text)
     return parser.parse_args(argv)
 
 
 def main(argv=None) -> int:
-    args = parse_args(argv)
-    when = datetime.datetime.now(datetime.UTC)
-    signal.signal(signal.SIGTERM, fanout.interrupted)
+    signal.signal(signal.SIGTERM, fanout.interrupted)  # unwinds like Ctrl-C: every process is stopped
+    args, when = parse_args(argv), datetime.datetime.now(datetime.UTC)
     with tempfile.TemporaryDirectory(prefix="soak-") as tmp, Soak(Path(tmp), args) as soak:
         result = soak.run()
     stem = f"soak-{when:%Y-%m-%d}"
