@@ -469,7 +469,7 @@ def slope_per_minute(times: list[float], values: list[float], warmup: float) -> 
 
 
 def series_rows(result: SoakResult) -> list[tuple]:
-    """(series, process, idle, after warm-up, end of churn, after leaving, slope per minute)."""
+    """(series, process, start, after warm-up, end of churn, after leaving, slope per minute)."""
     rows = []
     for name in SERIES:
         for server, label in labelled_processes(name):
@@ -498,7 +498,7 @@ def report(result: SoakResult, args, when: datetime.datetime) -> str:
         f"{churn.connects} socket connects ({churn.connects / minutes:.0f}/min), {churn.seeks} SEEKs and "
         f"{churn.chats} chats; {len(churn.errors)} failed laps or visits",
         "",
-        f"| series | process | idle | after warm-up ({result.warmup:g} s) | end of churn | after leaving "
+        f"| series | process | start | after warm-up ({result.warmup:g} s) | end of churn | after leaving "
         "| slope per minute after warm-up |",
         "|---|---|---|---|---|---|---|",
     ]
