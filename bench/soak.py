@@ -203,9 +203,6 @@ class Sockets:
         self.churn.add(connects=1)
         return sock
 
-    def close(self, sock: RoomSocket) -> None:
-        sock.disconnect()
-
     def close_all(self) -> None:
         for sock in self.opened:
             with suppress(Exception):
