@@ -21,6 +21,13 @@ def role_of(room: Room, user_id: int) -> Role | None:
     stored = db.session.scalar(
         select(Participant.role).where(Participant.room_id == room.id, Participant.user_id == user_id)
     )
+    return stored_role(room, user_id, stored)
+
+
+def stored_role(room: Room, user_id: int, stored: str | None) -> Role | None:
+    """The role a participants row says (None: no row); the room's host_id decides who hosts."""
+    if user_id == room.host_id:
+        return Role.HOST
     return Role(stored) if stored is not None else None
 
 

@@ -6,12 +6,12 @@ from watchparty.auth.models import User
 from watchparty.auth.tokens import user_from_token
 from watchparty.chat import messaging as chat_messaging
 from watchparty.extensions import db, realtime
-from watchparty.moderation.services import is_banned
 from watchparty.queue import services as queue
 from watchparty.queue import voting
 from watchparty.realtime import RealtimeUnavailable, SocketRecord, TooManySockets, socket_server
 from watchparty.realtime.local_sockets import PROCESS_ID, SocketContext, local_sockets
 from watchparty.roles import services as roles
+from watchparty.roles.permissions import Role
 from watchparty.rooms import broadcast, closing, grace, playback
 from watchparty.rooms.lifecycle import CLOSED_STATES, RoomState, is_closed
 from watchparty.rooms.models import Room
@@ -26,7 +26,7 @@ from watchparty.rooms.refusals import (
     ConnectionRefused,
 )
 from watchparty.rooms.roster import presence_payload
-from watchparty.rooms.services import find_room, is_participant, room_state
+from watchparty.rooms.services import find_room, room_state, socket_admission
 from watchparty.sync import readiness
 
 MAX_CODE_LENGTH = 64
@@ -40,32 +40,33 @@ def connect(sid: str, token, code) -> None:
     if user is None:
         raise ConnectionRefused(UNAUTHORIZED)
     try:
-        admit(sid, user, admissible_room(code, user))
+        admit(sid, user, *admissible_room(code, user))
     except RealtimeUnavailable:
         local_sockets.pop(sid)  # refusing the socket makes it leave its Socket.IO rooms
         raise ConnectionRefused(SERVICE_UNAVAILABLE) from None
     socket_server.when_connected(sid, confirm_admission, sid)
 
 
-def admissible_room(code, user: User) -> Room:
-    """Return the room the user may enter, checking R31's codes in order."""
-    room = find_room(code) if isinstance(code, str) and len(code) < MAX_CODE_LENGTH else None
-    if room is None:
+def admissible_room(code, user: User) -> tuple[Room, Role]:
+    """Return the room the user may enter and their role in it, checking R31's codes in order."""
+    found = socket_admission(code, user.id) if isinstance(code, str) and len(code) < MAX_CODE_LENGTH else None
+    if found is None:
         raise ConnectionRefused(ROOM_NOT_FOUND)
+    room, role, banned = found
     if is_closed(room.state):
         if not realtime.is_shared:
             grace.close_after_offline_cli(room.code, room.state)
         raise ConnectionRefused(ROOM_CLOSED)
     if room.state == RoomState.GRACE and not grace.grace_is_running(room) and not grace.survives_lapse(room):
         raise ConnectionRefused(ROOM_CLOSED)
-    if is_banned(room.id, user.id):
+    if banned:
         raise ConnectionRefused(BANNED)
-    if not is_participant(room.id, user.id):
+    if role is None:
         raise ConnectionRefused(NOT_A_PARTICIPANT)
-    return room
+    return room, role
 
 
-def admit(sid: str, user: User, room: Room) -> None:
+def admit(sid: str, user: User, room: Room, role: Role) -> None:
     """Record the socket in its room, then bootstrap it and announce the user's first socket."""
     context = SocketContext(sid, room.id, room.code, user.id)
     socket_server.enter_room(sid, room.code)
@@ -80,7 +81,7 @@ def admit(sid: str, user: User, room: Room) -> None:
         grace.host_arrived(room)
     send_bootstrap(sid, room)
     if first:
-        announce("USER_JOINED", room, user, skip_sid=sid)
+        announce("USER_JOINED", room, user, role, skip_sid=sid)
 
 
 def record_socket(record: SocketRecord) -> bool:
@@ -124,9 +125,8 @@ def send_bootstrap(sid: str, room: Room) -> None:
         socket_server.emit_to_own_socket("READY_CHECK", pending, sid)  # R100a
 
 
-def announce(event: str, room: Room, user: User, skip_sid: str | None = None) -> None:
+def announce(event: str, room: Room, user: User, role: Role | None, skip_sid: str | None = None) -> None:
     """Send USER_JOINED or USER_LEFT with the user's role and the new viewer count (R32, R33, R100a)."""
-    role = roles.role_of(room, user.id)  # None once banned: the user left as a viewer
     user_payload = {**user.to_public_dict(), "role": role.value if role else "viewer"}
     payload = {"user": user_payload, "viewer_count": realtime.viewer_count(room.code)}
     broadcast.presence_changed(event, room.code, payload, skip_sid=skip_sid)
@@ -157,6 +157,6 @@ def socket_gone(process_id: str, sid: str) -> None:
     user = db.session.get(User, removal.user_id)
     if room is None or user is None or is_closed(room.state):
         return
-    announce("USER_LEFT", room, user)
+    announce("USER_LEFT", room, user, roles.role_of(room, user.id))  # None once banned: left as a viewer
     if user.id == room.host_id:
         grace.start_grace(room)

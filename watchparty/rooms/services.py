@@ -1,7 +1,7 @@
 """Room rules: creation, lookup, joining, changes, deletion and the public list."""
 
 from flask import current_app
-from sqlalchemy import exists, func, select, update
+from sqlalchemy import and_, exists, func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from watchparty import chat, providers
@@ -9,11 +9,12 @@ from watchparty.auth.models import User
 from watchparty.database import utcnow
 from watchparty.domain_errors import DomainError, Kind, invalid_input
 from watchparty.extensions import db, realtime
+from watchparty.moderation.models import Ban
 from watchparty.moderation.services import refuse_if_banned
 from watchparty.queue.voting import announce_votes
 from watchparty.realtime import RealtimeUnavailable
 from watchparty.roles import services as roles
-from watchparty.roles.permissions import Action
+from watchparty.roles.permissions import Action, Role
 from watchparty.roles.settings import effective_settings
 from watchparty.rooms import broadcast, closing, playback
 from watchparty.rooms.codes import new_code, normalize_code
@@ -65,6 +66,26 @@ def open_room(code: str) -> Room:
 def room_state(room_id: int) -> str | None:
     """Read the room's state afresh from the database."""
     return db.session.scalar(select(Room.state).where(Room.id == room_id))
+
+
+def socket_admission(code: str, user_id: int) -> tuple[Room, Role | None, bool] | None:
+    """The room, the user's role in it (None: not a participant) and whether they are banned.
+
+    One query for what a connecting socket needs checked (R31, R105); None if no room has the code.
+    """
+    canonical = normalize_code(code)
+    if canonical is None:
+        return None
+    is_member = and_(Participant.room_id == Room.id, Participant.user_id == user_id)
+    banned = exists().where(Ban.room_id == Room.id, Ban.user_id == user_id)
+    query = (
+        select(Room, Participant.role, banned).outerjoin(Participant, is_member).where(Room.code == canonical)
+    )
+    row = db.session.execute(query).first()
+    if row is None:
+        return None
+    room, stored, is_banned = row
+    return room, roles.stored_role(room, user_id, stored), bool(is_banned)
 
 
 def is_participant(room_id: int, user_id: int) -> bool:
