@@ -77,7 +77,7 @@ def nested(leaves):
         lambda children: st.one_of(
             st.lists(children, max_size=3), st.dictionaries(st.text(max_size=10), children, max_size=3)
         ),
-        max_leaves=6,
+        max_leaves=5,
     )
 
 
@@ -228,7 +228,7 @@ def strangers(first, second, code: str) -> None:
     """Connects with fuzzed auth or query string: each one refused, none crashing anything."""
 
     @given(auth=auths, query=st.one_of(st.none(), st.text(max_size=20)), on_first=st.booleans())
-    @settings(max_examples=30, suppress_health_check=list(HealthCheck), **ONLY_GENERATE)
+    @settings(max_examples=20, suppress_health_check=list(HealthCheck), **ONLY_GENERATE)
     def attempt(auth, query, on_first):
         url = (first if on_first else second).url
         if query is not None:
