@@ -296,10 +296,7 @@ def draw(scales: dict[str, Scale], path: Path, when: datetime.datetime) -> None:
     for axes in (latency, memory):
         axes.grid(alpha=0.3)
         axes.legend()
-    figure.suptitle(f"{fanout.machine_line()}, {when:%Y-%m-%d %H:%M} UTC", fontsize=8)
-    figure.tight_layout()
-    figure.savefig(path, dpi=110)
-    pyplot.close(figure)
+    fanout.save_figure(figure, path, when)
 
 
 # main ----------------------------------------------------------------------------------------

@@ -477,6 +477,16 @@ def machine_line() -> str:
     return f"{os.cpu_count()} cores ({model}), {memory:.0f} GiB RAM, {platform.system()} {platform.release()}"
 
 
+def save_figure(figure, path: Path, when: datetime.datetime, title: str = "") -> None:
+    """Caption a matplotlib figure with the machine and the time, write it as a PNG and free it."""
+    from matplotlib import pyplot
+
+    figure.suptitle(f"{title}{machine_line()}, {when:%Y-%m-%d %H:%M} UTC", fontsize=8)
+    figure.tight_layout()
+    figure.savefig(path, dpi=110)
+    pyplot.close(figure)
+
+
 def versions_line() -> str:
     names = ["python-socketio", "python-engineio", "gevent", "gevent-websocket", "aiohttp", "redis"]
     found = []

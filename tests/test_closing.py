@@ -498,7 +498,7 @@ def test_sockets_connecting_while_the_room_is_deleted_do_not_outlive_it(
                 def gone(s=socks, c=code) -> bool:
                     return not any(x.connected for x in s) and not keys_naming(redis_url, c)
 
-                wait_until(gone, timeout=3)
+                wait_until(gone, timeout=20)  # a loaded machine closes late; a survivor never does
                 assert_stays(gone)  # and nothing written back late
             survivors = [sock.names() for sock in socks if sock.connected]
             leftovers = keys_naming(redis_url, code)

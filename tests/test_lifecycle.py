@@ -13,9 +13,10 @@ import pytest
 from sqlalchemy import select, update
 
 from watchparty.auth.models import User
-from watchparty.extensions import db
+from watchparty.extensions import db, realtime
 from watchparty.rooms.lifecycle import RoomState, can_transition, is_closed
 from watchparty.rooms.models import Room
+from watchparty.rooms.playback import remember_snapshot, stored_snapshot
 from watchparty.rooms.services import create_room
 
 S = RoomState
@@ -147,3 +148,19 @@ def test_a_full_lifecycle(make_room):
     for target in RoomState:
         assert Room.transition(room_id, S.EXPIRED, target) is False
     assert stored(room_id) == ("EXPIRED", MARK)
+
+
+@pytest.mark.parametrize("state", [S.DELETED, S.EXPIRED], ids=str)
+def test_a_snapshot_cached_once_the_room_closed_is_taken_back(make_room, state):
+    """A host's last disconnect freezes playback (R40); if DELETE removed the keys meanwhile, none stays."""
+    room_id = make_room(state)
+    code = db.session.get(Room, room_id).code
+    remember_snapshot(code, stored_snapshot(room_id))
+    assert realtime.cached_playback(code) is None
+
+
+def test_an_open_room_keeps_its_cached_snapshot(make_room):
+    room_id = make_room(S.LIVE)
+    code = db.session.get(Room, room_id).code
+    remember_snapshot(code, stored_snapshot(room_id))
+    assert realtime.cached_playback(code)["version"] == 0

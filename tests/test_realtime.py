@@ -367,8 +367,7 @@ def test_sync_check_with_and_without_drift(two_servers, open_socket):
     correction = viewer_socket.wait_for("SYNC_CORRECTION")
     assert correction["time"] == 50 and correction["version"] == 1 and correction["is_playing"] is False
     assert correction["drift"] == pytest.approx(-5, abs=0.01) and "server_time" in correction
-    # The host's trailing SYNC_HEALTH (R131) comes 2 s after the first check: on a loaded machine
-    # that can fall inside the quiet window, so only what this rule forbids is watched.
+    # SYNC_HEALTH may still reach the host (R131, throttled): a check never changes playback.
     assert_nothing_arrives(viewer_socket, host_socket, names=("SYNC_CORRECTION", "PLAYBACK_STATE"))
     assert len(viewer_socket.received("SYNC_CORRECTION")) == 1
     assert host_socket.received("SYNC_CORRECTION") == []  # that client alone

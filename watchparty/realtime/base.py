@@ -149,6 +149,10 @@ class RealtimeStore(SyncState, ABC):
     def cached_playback(self, code: str) -> dict | None:
         """Return the cached snapshot, or None."""
 
+    @abstractmethod
+    def forget_playback(self, code: str) -> None:
+        """Drop the cached snapshot."""
+
     # closing -------------------------------------------------------------------
     @abstractmethod
     def forget_room(self, code: str) -> list[SocketRecord]:

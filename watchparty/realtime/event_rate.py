@@ -65,14 +65,18 @@ class RateLimitedNamespace(Namespace):
 
     def trigger_event(self, event, *args):
         sid = args[0] if args else None
-        # A `connect`/`disconnect` that arrives while the sid is connected was sent by the client (R36).
-        sent_by_client = event not in LIFECYCLE_EVENTS or socket_server.is_connected(sid)
-        if sent_by_client and not allowed(sid):
+        client_sent = sent_by_client(event, sid)
+        if client_sent and not allowed(sid):
             return socket_server.unanswered()  # dropped: no handler, no acknowledgement
         result = super().trigger_event(event, *args)
-        if event == "disconnect" and not sent_by_client:
+        if event == "disconnect" and not client_sent:
             event_limiter.forget(sid)
         return result
+
+
+def sent_by_client(event: str, sid: str | None) -> bool:
+    """An event the client sent: a `connect`/`disconnect` arriving while the sid is connected is one (R36)."""
+    return event not in LIFECYCLE_EVENTS or socket_server.is_connected(sid)
 
 
 def allowed(sid: str) -> bool:

@@ -272,6 +272,11 @@ class MemoryStore(MemorySyncState, RealtimeStore):
         cached = self._playback.get(code)
         return None if cached is None else json.loads(cached[1])
 
+    @_locked
+    def forget_playback(self, code: str) -> None:
+        """Drop the cached snapshot."""
+        self._playback.pop(code, None)
+
     # closing -------------------------------------------------------------------
     @_locked
     def forget_room(self, code: str) -> list[SocketRecord]:

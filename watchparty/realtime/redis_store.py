@@ -374,6 +374,11 @@ class RedisStore(RedisSyncState, RealtimeStore):
         cached = self._client.get(keys.room_playback(code))
         return None if cached is None else json.loads(cached)
 
+    @_translated
+    def forget_playback(self, code: str) -> None:
+        """Drop the cached snapshot."""
+        self._client.delete(keys.room_playback(code))
+
     # closing -------------------------------------------------------------------
     @_translated
     def forget_room(self, code: str) -> list[SocketRecord]:

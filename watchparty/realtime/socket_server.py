@@ -5,6 +5,7 @@ emits and disconnects go through a write-only emitter on the message queue
 (STACK.md). Every socket of ours lives in the /room namespace (R30).
 """
 
+import contextlib
 from collections.abc import Callable
 
 import socketio as python_socketio
@@ -13,6 +14,7 @@ from flask_socketio import SocketIO
 
 from watchparty.extensions import socketio
 from watchparty.ops import admin_ui
+from watchparty.realtime.packets import ClientPacket, IgnoredPacket
 from watchparty.realtime.queue import QUEUE_CHANNEL, PromptRedisManager, queue_manager, start_listening
 
 NAMESPACE = "/room"
@@ -93,7 +95,20 @@ def init_app(app: Flask) -> None:
         async_handlers=False,
         cors_allowed_origins=admin_ui.socket_origins(app.config),
         client_manager=manager,
+        serializer=ClientPacket,
     )
+    drop_ignored_packets(socketio.server)
+
+
+def drop_ignored_packets(server: python_socketio.Server) -> None:
+    """Let the server's Engine.IO message handler drop a packet ClientPacket refused (R36)."""
+    handle_message = server._handle_eio_message  # what python-socketio registered for "message"
+
+    def handle_or_drop(eio_sid, data):
+        with contextlib.suppress(IgnoredPacket):
+            handle_message(eio_sid, data)
+
+    server.eio.on("message", handle_or_drop)
 
 
 def register_namespace(namespace: python_socketio.Namespace, on_error: Callable) -> None:

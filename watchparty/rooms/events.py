@@ -10,7 +10,7 @@ from watchparty.chat import messaging as chat_messaging
 from watchparty.chat.payloads import SendChat
 from watchparty.ops import metrics
 from watchparty.realtime import socket_server
-from watchparty.realtime.event_rate import RateLimitedNamespace
+from watchparty.realtime.event_rate import RateLimitedNamespace, sent_by_client
 from watchparty.realtime.local_sockets import SocketContext, local_sockets
 from watchparty.realtime.payloads import SocketPayload, parse
 from watchparty.rooms import grace, payloads, playback_commands, presence
@@ -57,8 +57,10 @@ class RoomNamespace(RateLimitedNamespace):
     """One connection is one viewer in one room; each socket's event rate is limited (R174)."""
 
     def trigger_event(self, event, *args):
-        """Count and time every event this namespace receives (R181), then handle it."""
+        """Count and time every event this namespace receives (R181), then handle it unless malformed."""
         with metrics.observe_event(self, event):
+            if len(args) > 2 and sent_by_client(event, args[0]):
+                return socket_server.unanswered()  # (sid, payload): a second argument is malformed (R36)
             return super().trigger_event(event, *args)
 
     def on_connect(self, auth=None):

@@ -8,7 +8,8 @@ from sqlalchemy import and_, case, select, update
 
 from watchparty.extensions import db, realtime
 from watchparty.realtime import RealtimeUnavailable
-from watchparty.rooms.models import Playback, current_position_sql
+from watchparty.rooms.lifecycle import is_closed
+from watchparty.rooms.models import Playback, Room, current_position_sql
 from watchparty.sync.timeline import position_at
 
 
@@ -125,10 +126,21 @@ def stored_snapshot(room_id: int) -> PlaybackSnapshot:
 
 
 def remember_snapshot(code: str, snapshot: PlaybackSnapshot) -> None:
-    """Cache the snapshot for the hot path; an older version never replaces a newer one."""
+    """Cache the snapshot for the hot path; an older version never replaces a newer one.
+
+    A copy written while the room was closing is taken back (R24, R177): closing commits the
+    closed state, then removes the room's keys, so a write after that removal reads the state
+    as closed here, and a write before it is removed with the rest.
+    """
     # The database stays the authority; readers fall back to it.
     with contextlib.suppress(RealtimeUnavailable):
-        realtime.cache_playback(code, asdict(snapshot))
+        if realtime.cache_playback(code, asdict(snapshot)) and _room_is_closed(code):
+            realtime.forget_playback(code)
+
+
+def _room_is_closed(code: str) -> bool:
+    state = db.session.execute(select(Room.state).where(Room.code == code)).scalar_one_or_none()
+    return state is None or is_closed(state)
 
 
 def current_snapshot(code: str, room_id: int) -> PlaybackSnapshot:
