@@ -26,15 +26,21 @@ sys.path.insert(0, str(ROOT))
 from tests.support import free_port, server_env, wait_until  # noqa: E402
 
 
-def start_server(app_dir: Path, workdir: Path) -> tuple[subprocess.Popen, str]:
+def start_server(app_dir: Path, workdir: Path, env: dict | None = None) -> tuple[subprocess.Popen, str]:
+    """Start `python wsgi.py` from app_dir on a fresh SQLite file; env defaults to unlimited registrations."""
     port = free_port()
-    env = server_env(f"sqlite:///{workdir / 'bench.sqlite3'}", None, REGISTER_RATE_LIMIT='"1000000 per hour"')
-    env.update(HOST="127.0.0.1", PORT=str(port))
+    if env is None:
+        env = server_env(sqlite_url(workdir), None, REGISTER_RATE_LIMIT='"1000000 per hour"')
+    env = {**env, "HOST": "127.0.0.1", "PORT": str(port)}
     log = open(workdir / "server.log", "ab")  # noqa: SIM115 - lives as long as the process
     process = subprocess.Popen([sys.executable, "wsgi.py"], cwd=app_dir, env=env, stdout=log, stderr=log)
     url = f"http://127.0.0.1:{port}"
     wait_until(lambda: answers(url), timeout=60, message="server up")
     return process, url
+
+
+def sqlite_url(workdir: Path) -> str:
+    return f"sqlite:///{workdir / 'bench.sqlite3'}"
 
 
 def answers(url: str) -> bool:
