@@ -19,13 +19,13 @@ Prints a Markdown table; writes nothing into the repository.
 """
 
 import argparse
+import multiprocessing
 import os
 import select
 import statistics
 import struct
 import subprocess
 import tempfile
-import threading
 import time
 from pathlib import Path
 
@@ -144,24 +144,35 @@ def login_timings(url: str, count: int) -> dict[str, str]:
     }
 
 
-def flood(sock: RoomSocket, events: int) -> None:
-    for _ in range(events):
-        sock.emit("SYNC_CHECK", {"time": 0})
+def flood(url: str, token: str, code: str, events: int, signals: dict) -> None:
+    """In its own process (no GIL taken from the timed GETs): connect, flood on "go", hold until "done"."""
+    sock = RoomSocket(url, token, code).connect()
+    try:
+        wait_until(lambda: sock.connected, timeout=10, message="room socket connected")
+        signals["ready"].set()
+        signals["go"].wait()
+        for _ in range(events):
+            sock.emit("SYNC_CHECK", {"time": 0})
+        signals["done"].wait()
+    finally:
+        sock.disconnect()
 
 
 def flood_stall(url: str, events: int, gets: int) -> dict[str, str]:
-    """A trivial GET idle, then while one room socket floods SYNC_CHECK."""
+    """A trivial GET idle, then while one room socket (another process) floods SYNC_CHECK."""
     host, code = hosted_room(url)
-    sock = RoomSocket(url, host.token(), code).connect()
+    context = multiprocessing.get_context("spawn")
+    signals = {name: context.Event() for name in ("ready", "go", "done")}
+    flooder = context.Process(target=flood, args=(url, host.token(), code, events, signals), daemon=True)
+    flooder.start()
     try:
-        wait_until(lambda: sock.connected, timeout=10, message="room socket connected")
+        assert signals["ready"].wait(timeout=60), "the flooding socket did not connect"
         idle = time_gets(url, gets)
-        flooder = threading.Thread(target=flood, args=(sock, events), daemon=True)
-        flooder.start()
+        signals["go"].set()
         busy = time_gets(url, gets)
-        flooder.join(timeout=120)
     finally:
-        sock.disconnect()
+        signals["done"].set()
+        flooder.join(timeout=60)
     return {
         "GET idle": summary(idle),
         f"GET during {events} SYNC_CHECKs": summary(busy),
