@@ -30,6 +30,8 @@ import time
 from pathlib import Path
 
 import websocket
+
+# bench/ is not a package: its scripts import each other by name; register_stall puts the repo on sys.path.
 from register_stall import ROOT, sqlite_url, start_server, summary, time_gets
 
 from tests.support import ApiUser, RoomSocket, hosted_room, server_env, wait_until
