@@ -179,6 +179,10 @@ BENCH_SETTINGS = {
 }
 
 
+# The checkout whose `python wsgi.py` is "ours" (--app-dir: an older one gives a "before" figure).
+ours_dir = ROOT
+
+
 def bench_env(workdir: Path, redis_url: str, **settings) -> dict:
     """A server environment on one SQLite file in workdir, with the benchmark's settings."""
     return server_env(f"sqlite:///{workdir / 'bench.sqlite3'}", redis_url, **{**BENCH_SETTINGS, **settings})
@@ -205,7 +209,7 @@ def create_population(
 
     `idle` is (rooms, members): that many more rooms, joined by the first `members` viewers.
     """
-    servers = start_servers(lambda i: LiveServer(env, workdir / f"setup-{i}.log"))
+    servers = start_servers(lambda i: LiveServer(env, workdir / f"setup-{i}.log", cwd=ours_dir))
     try:
         started = time.monotonic()
         urls = [s.url for s in servers]
@@ -436,7 +440,9 @@ def run_size(bench: Bench, env: dict, workdir: Path, population: "Population", s
     args, servers, results = bench.args, {}, {}
     count = args.processes
     try:
-        servers["ours"] = start_servers(lambda i: LiveServer(env, workdir / f"ours-{size}-{i}.log"), count)
+        servers["ours"] = start_servers(
+            lambda i: LiveServer(env, workdir / f"ours-{size}-{i}.log", cwd=ours_dir), count
+        )
         servers["bare"] = start_servers(
             lambda i: bare_server(bench.redis.url, workdir / f"bare-{size}-{i}.log"), count
         )
@@ -521,7 +527,8 @@ def report(results: dict[int, dict[str, KindResult]], args, when: datetime.datet
         f"- Stack: {versions_line()}",
         f"- Command: `.venv/bin/python bench/fanout.py --sizes {args.sizes} --seeks {args.seeks} "
         f"--interval {args.interval} --rounds {args.rounds} --warmup {args.warmup} "
-        f"--loadgens {args.loadgens} --client {args.client} --processes {args.processes} --tabs {args.tabs}`",
+        f"--loadgens {args.loadgens} --client {args.client} --processes {args.processes} --tabs {args.tabs}"
+        f" --app-dir {args.app_dir}`",
         f"- Per N and server: {args.warmup} warm-up SEEKs (not counted), then {args.seeks} SEEKs "
         f"{args.interval * 1000:.0f} ms apart in {args.rounds} rounds alternating ours and bare; "
         f"host on process 1, viewers split evenly over the {args.processes} processes"
@@ -614,6 +621,7 @@ def parse_args(argv=None):
     parser.add_argument("--register-threads", type=int, default=8, help="concurrent registrations")
     parser.add_argument("--connect-concurrency", type=int, default=25, help="connects in flight per loadgen")
     parser.add_argument("--output", type=Path, default=BENCH / "results", help="folder for the report")
+    parser.add_argument("--app-dir", type=Path, default=ROOT, help="checkout to run as ours (a 'before')")
     parser.add_argument(
         "--profile",
         action="store_true",
@@ -652,6 +660,8 @@ def main(argv=None) -> int:
     if args.profile:
         args.profile_dir = args.output / f"profile-{when:%Y-%m-%d-%H%M}"
     signal.signal(signal.SIGTERM, interrupted)
+    global ours_dir
+    ours_dir = args.app_dir.resolve()
     stoppable: list = []
     started = time.monotonic()
     results: dict[int, dict[str, KindResult]] = {}

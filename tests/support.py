@@ -142,6 +142,7 @@ class LiveServer:
     port: int = field(default_factory=free_port)
     process: subprocess.Popen | None = None
     command: tuple = (sys.executable, "wsgi.py")
+    cwd: Path = ROOT  # the checkout whose wsgi.py runs (benches point it at an older one)
 
     @property
     def url(self) -> str:
@@ -151,7 +152,7 @@ class LiveServer:
         env = {**self.env, "HOST": "127.0.0.1", "PORT": str(self.port)}
         self._log = open(self.log_path, "ab")  # noqa: SIM115 - closed in stop()
         self.process = subprocess.Popen(
-            list(self.command), cwd=ROOT, env=env, stdout=self._log, stderr=subprocess.STDOUT
+            list(self.command), cwd=self.cwd, env=env, stdout=self._log, stderr=subprocess.STDOUT
         )
         report = lambda: f"server on port {self.port}\n{self.log_tail()}"  # noqa: E731
         wait_until(self._healthy, timeout=timeout, message=report)
