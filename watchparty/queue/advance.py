@@ -107,15 +107,15 @@ def media_changed(room: Room, playing: bool) -> None:
         readiness.start_or_play(room.code, room.id, snapshot.version, 0.0, None)
 
 
-def ended(room: Room, position: float) -> None:
-    """The host's player reached the end of the room's media: advance once when auto_advance is on (R155)."""
+def ended(room: Room, position: float, seen: int) -> None:
+    """The host's player reached the end of media version `seen`: advance once if auto_advance (R155)."""
     snapshot = playback.current_snapshot(room.code, room.id)
     if abs(snapshot.time_at(time.time()) - position) > ENDED_TOLERANCE_SECONDS:
         return
     if not effective_settings(room.settings)["auto_advance"]:
         return
     with contextlib.suppress(QueueEmpty):
-        advance(room, room.media_version, playing=True)
+        advance(room, seen, playing=True)
 
 
 def skip(room: Room, seen: int) -> bool:

@@ -126,9 +126,10 @@ def player_event(context: SocketContext, event: str, position: float, duration: 
     room, role = room_and_role(context)
     if room is None or role is not Role.HOST or room.media is None:
         return
-    if media_version is not None and media_version != room.media_version:
+    seen = room.media_version  # read before record_progress commits: the room may move on meanwhile
+    if media_version is not None and media_version != seen:
         return  # a report about media the room has moved on from (R150a)
     _host_positions_due.pop((context.room_id, context.user_id), None)  # this report is fresher
     progress.record_progress(context.user_id, room, position, duration, ended=event == "ended")
     if event == "ended":
-        queue_advance.ended(room, position)
+        queue_advance.ended(room, position, seen)
