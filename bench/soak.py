@@ -31,7 +31,6 @@ import argparse
 import csv
 import datetime
 import itertools
-import os
 import signal
 import socket
 import statistics
@@ -130,15 +129,8 @@ def soak_env_settings() -> dict:
     return {**BENCH_SETTINGS, "METRICS_TOKEN": METRICS_TOKEN, "CHAT_RATE_LIMIT_COUNT": 1000}
 
 
-def rss_mib(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    return float("nan")
-
-
 def open_fds(pid: int) -> int:
-    return len(os.listdir(f"/proc/{pid}/fd"))
+    return psutil.Process(pid).num_fds()
 
 
 def accepted_connections(server) -> int:
@@ -172,7 +164,9 @@ def read_samples(servers: list, client, started: float) -> list[Sample]:
 def read_process(now: float, index: int, server, keys: int, presence: int) -> Sample:
     pid = server.process.pid
     tcp = accepted_connections(server)  # before /metrics, whose own connection is still closing after
-    return Sample(now, index, rss_mib(pid), open_fds(pid), local_sockets(server), tcp, keys, presence)
+    return Sample(
+        now, index, fanout.rss(pid) / 2**20, open_fds(pid), local_sockets(server), tcp, keys, presence
+    )
 
 
 def progress(text: str) -> None:
