@@ -92,8 +92,8 @@ class Playback(db.Model):
     rate: Mapped[float] = mapped_column(Float, default=1.0, server_default="1.0")
 
 
-def current_position_sql(now: float):
-    """SQL for the authoritative position at `now`, from the stored row."""
+def current_position_sql(now):
+    """SQL for the authoritative position at `now` (seconds, or a bound parameter), from the stored row."""
     started = and_(Playback.is_playing, Playback.effective_at < now)
     return case(
         (started, Playback.position + Playback.rate * (now - Playback.effective_at)), else_=Playback.position

@@ -1,10 +1,11 @@
 """Host-authoritative playback: versioned snapshots written in one SQL statement (R38, R39, R121-R123)."""
 
 import contextlib
+import functools
 import time
 from dataclasses import asdict, dataclass
 
-from sqlalchemy import and_, case, select, update
+from sqlalchemy import Float, and_, bindparam, case, select, update
 
 from watchparty.extensions import db, realtime
 from watchparty.realtime import RealtimeUnavailable
@@ -79,23 +80,55 @@ class Change:
     lead: float = 0.0  # seconds before a start takes effect (R122)
 
 
-def _command_values(change: Change, now: float) -> dict:
-    """Column values of one command, in SQL over the stored row (R121-R123)."""
-    playing, current = Playback.is_playing, current_position_sql(now)
-    given = None if change.position is None else float(change.position)
-    if change.kind == "play":
-        keep = given is None and change.rate is None  # PLAY while playing keeps the running anchor
-        running = Playback.effective_at if keep else now
-        return {"is_playing": True, "position": given if given is not None else current,
-                "effective_at": case((playing, running), else_=now + change.lead)}  # fmt: skip
-    if change.kind == "seek":
-        return {"position": given, "effective_at": case((playing, now + change.lead), else_=now)}
-    if change.kind == "restart":  # new media that plays at once (R154)
-        return {"is_playing": True, "position": given or 0.0, "effective_at": now + change.lead}
-    if change.kind == "rate":
-        ahead = and_(playing, Playback.effective_at > now)
-        return {"position": current, "effective_at": case((ahead, Playback.effective_at), else_=now)}
-    return {"is_playing": False, "position": given if given is not None else current, "effective_at": now}
+# Bound at execution, so each statement below is built and compiled once per process.
+_NOW = bindparam("now", type_=Float)
+_GIVEN = bindparam("given", type_=Float)  # the command's position
+_RATE = bindparam("new_rate", type_=Float)
+_START_AT = _NOW + bindparam("lead", type_=Float)
+
+
+def _command_values(kind: str, position_given: bool, rate_given: bool) -> dict:
+    """Column values of one kind of command, in SQL over the stored row (R121-R123)."""
+    playing, current = Playback.is_playing, current_position_sql(_NOW)
+    position = _GIVEN if position_given else current
+    if kind == "play":
+        keep = not position_given and not rate_given  # PLAY while playing keeps the running anchor
+        running = Playback.effective_at if keep else _NOW
+        return {
+            "is_playing": True,
+            "position": position,
+            "effective_at": case((playing, running), else_=_START_AT),
+        }
+    if kind == "seek":
+        return {"position": _GIVEN, "effective_at": case((playing, _START_AT), else_=_NOW)}
+    if kind == "restart":  # new media that plays at once (R154)
+        return {"is_playing": True, "position": _GIVEN, "effective_at": _START_AT}
+    if kind == "rate":
+        ahead = and_(playing, Playback.effective_at > _NOW)
+        return {"position": current, "effective_at": case((ahead, Playback.effective_at), else_=_NOW)}
+    return {"is_playing": False, "position": position, "effective_at": _NOW}
+
+
+@functools.cache
+def _update_statement(kind: str, position_given: bool, rate_given: bool, bound: bool):
+    """The UPDATE … RETURNING of one kind of command; `bound` adds the version condition (R111)."""
+    values = {
+        "version": Playback.version + 1,
+        "updated_at": _NOW,
+        **_command_values(kind, position_given, rate_given),
+    }
+    if rate_given:
+        values["rate"] = _RATE
+    statement = update(Playback).where(Playback.room_id == bindparam("of_room"))
+    if bound:
+        statement = statement.where(Playback.version == bindparam("bound_version"))
+    return statement.values(**values).returning(*_RETURNING)
+
+
+def _given_position(change: Change) -> float | None:
+    if change.kind == "restart":
+        return float(change.position or 0.0)
+    return None if change.position is None else float(change.position)
 
 
 def change_playback(
@@ -106,16 +139,17 @@ def change_playback(
     The new position is computed in SQL from the stored row, never from a value
     read earlier in Python. With `bound_version` the command applies only to
     that version (a ready check's PLAY, R111): the PlaybackSnapshot, or None when it did not.
+    Executed on the session's connection (Core, not the ORM's bulk-update path): this is
+    the hot path of every command, and the statement is compiled once.
     """
-    now = time.time()
-    values = {"version": Playback.version + 1, "updated_at": now, **_command_values(change, now)}
-    if change.rate is not None:
-        values["rate"] = float(change.rate)
-    statement = update(Playback).where(Playback.room_id == room_id)
-    if bound_version is not None:
-        statement = statement.where(Playback.version == bound_version)
-    statement = statement.values(**values).returning(*_RETURNING)
-    row = db.session.execute(statement, execution_options={"synchronize_session": False}).one_or_none()
+    given = _given_position(change)
+    statement = _update_statement(
+        change.kind, given is not None, change.rate is not None, bound_version is not None
+    )
+    rate = None if change.rate is None else float(change.rate)
+    parameters = {"now": time.time(), "lead": change.lead, "given": given, "new_rate": rate,
+                  "of_room": room_id, "bound_version": bound_version}  # fmt: skip
+    row = db.session.connection().execute(statement, parameters).one_or_none()
     db.session.commit()
     return None if row is None else _snapshot(row)
 
@@ -126,15 +160,31 @@ def stored_snapshot(room_id: int) -> PlaybackSnapshot:
 
 
 def remember_snapshot(code: str, snapshot: PlaybackSnapshot) -> None:
-    """Cache the snapshot for the hot path; an older version never replaces a newer one.
+    """Cache the snapshot for the hot path, taken back if the room closed meanwhile."""
+    if cache_snapshot(code, snapshot):
+        take_back_if_closed(code)
 
-    A copy written while the room was closing is taken back (R24, R177): closing commits the
-    closed state, then removes the room's keys, so a write after that removal reads the state
-    as closed here, and a write before it is removed with the rest.
+
+def cache_snapshot(code: str, snapshot: PlaybackSnapshot) -> bool:
+    """Cache the snapshot; an older version never replaces a newer one. True if this one was cached.
+
+    The database stays the authority: without Redis readers fall back to it.
     """
-    # The database stays the authority; readers fall back to it.
+    try:
+        return bool(realtime.cache_playback(code, asdict(snapshot)))
+    except RealtimeUnavailable:
+        return False
+
+
+def take_back_if_closed(code: str) -> None:
+    """Remove a copy cached while the room was closing (R24, R177).
+
+    Closing commits the closed state, then removes the room's keys, so a copy
+    written after that removal reads the state as closed here, and a copy
+    written before it was removed with the rest.
+    """
     with contextlib.suppress(RealtimeUnavailable):
-        if realtime.cache_playback(code, asdict(snapshot)) and _room_is_closed(code):
+        if _room_is_closed(code):
             realtime.forget_playback(code)
 
 

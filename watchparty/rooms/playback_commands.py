@@ -15,7 +15,9 @@ from watchparty.roles.permissions import Action, Role, can
 from watchparty.roles.services import role_of
 from watchparty.roles.settings import effective_settings
 from watchparty.rooms import playback
+from watchparty.rooms.lifecycle import RoomState
 from watchparty.rooms.models import Room
+from watchparty.rooms.services import CommandRoom, command_room
 from watchparty.sync import control as sync_control
 from watchparty.sync import readiness
 
@@ -34,7 +36,7 @@ def playback_command(
     context: SocketContext, kind: str, position: float | None, rate: float | None = None
 ) -> None:
     """PLAY, PAUSE or SEEK from host or cohost; a viewer's PAUSE within its budget (R38, R100, R106, R123)."""
-    room, role = room_and_role(context)
+    room, role = command_room_and_role(context)
     if room is None:
         return
     if can(role, Action.COMMAND_PLAYBACK):
@@ -47,7 +49,9 @@ def playback_command(
         viewer_pause(context, room)
 
 
-def start_or_apply(context: SocketContext, room: Room, kind: str, position: float | None, rate: float | None):
+def start_or_apply(
+    context: SocketContext, room: CommandRoom | Room, kind: str, position: float | None, rate: float | None
+):
     """A PLAY of a paused room with start_when_ready starts a ready check (R111); the rest applies now."""
     if kind == "play" and effective_settings(room.settings)["start_when_ready"]:
         current = playback.current_snapshot(room.code, room.id)
@@ -65,7 +69,7 @@ def apply_playback(context: SocketContext, kind: str, position: float | None, ra
     return snapshot
 
 
-def viewer_pause(context: SocketContext, room: Room) -> None:
+def viewer_pause(context: SocketContext, room: CommandRoom | Room) -> None:
     """A viewer pauses a playing room, counted against viewer_pause_limit (R106); its time is ignored."""
     limit = effective_settings(room.settings)["viewer_pause_limit"]
     if limit == 0 or not playback.current_snapshot(room.code, room.id).is_playing:
@@ -76,6 +80,17 @@ def viewer_pause(context: SocketContext, room: Room) -> None:
     else:
         message = f"You have used your {limit} pauses for now."
         socket_server.emit_to_own_socket("ERROR", {"code": "pause_limit", "message": message}, context.sid)
+
+
+def command_room_and_role(context: SocketContext) -> tuple[CommandRoom | Room | None, Role | None]:
+    """The room and the sender's role in one query; a cohost in a GRACE room reads as room_and_role does."""
+    found = command_room(context.room_id, context.user_id)
+    if found is None:
+        return None, None
+    room, role = found
+    if room.state == RoomState.GRACE and role is Role.COHOST:
+        return room_and_role(context)  # its event may hand the room over (R104)
+    return room, role
 
 
 def room_and_role(context: SocketContext) -> tuple[Room | None, Role | None]:

@@ -1,7 +1,9 @@
 """Room rules: creation, lookup, joining, changes, deletion and the public list."""
 
+from dataclasses import dataclass
+
 from flask import current_app
-from sqlalchemy import and_, exists, func, select, update
+from sqlalchemy import and_, bindparam, exists, func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from watchparty import chat, providers
@@ -86,6 +88,34 @@ def socket_admission(code: str, user_id: int) -> tuple[Room, Role | None, bool] 
         return None
     room, stored, is_banned = row
     return room, roles.stored_role(room, user_id, stored), bool(is_banned)
+
+
+@dataclass(frozen=True)
+class CommandRoom:
+    """What a playback command reads of its room: no ORM object, no host row (the hot path)."""
+
+    id: int
+    code: str
+    host_id: int
+    state: str
+    media: dict | None
+    settings: dict | None
+
+
+_COMMAND_ROOM = (
+    select(Room.id, Room.code, Room.host_id, Room.state, Room.media, Room.settings, Participant.role)
+    .outerjoin(Participant, and_(Participant.room_id == Room.id, Participant.user_id == bindparam("user")))
+    .where(Room.id == bindparam("room"))
+)
+
+
+def command_room(room_id: int, user_id: int) -> tuple[CommandRoom, Role | None] | None:
+    """The room and the sender's role, read afresh in one compiled query; None if the room is gone (R100)."""
+    row = db.session.connection().execute(_COMMAND_ROOM, {"room": room_id, "user": user_id}).first()
+    if row is None:
+        return None
+    room = CommandRoom(*row[:-1])
+    return room, roles.stored_role(room, user_id, row[-1])
 
 
 def is_participant(room_id: int, user_id: int) -> bool:

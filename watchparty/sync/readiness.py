@@ -80,9 +80,15 @@ def complete(code: str, check: dict) -> None:
 
 
 def announce_playback(code: str, snapshot) -> None:
-    """Every new playback version goes out here: cached, sent to the room, older check cancelled."""
-    playback.remember_snapshot(code, snapshot)
+    """Every new playback version goes out here: cached, sent to the room, older check cancelled.
+
+    Cached before it is sent, so a socket admitted meanwhile bootstraps with it or
+    receives it; the closed-room check and the ready check wait until it is sent.
+    """
+    cached = playback.cache_snapshot(code, snapshot)
     broadcast.playback_changed(code, snapshot)
+    if cached:
+        playback.take_back_if_closed(code)
     cancel_older(code, snapshot.version)
 
 
