@@ -21,9 +21,14 @@ def votes_needed(room: Room, viewers: int) -> int | None:
 
 
 def votes_payload(room: Room) -> dict:
-    """SKIP_VOTES `{votes, needed}` for the room's current media (also sent at connect)."""
+    """SKIP_VOTES `{votes, needed}` for the room's current media."""
     votes = realtime.skip_votes(room.code, room.media_version)
-    return {"votes": votes, "needed": votes_needed(room, realtime.viewer_count(room.code))}
+    return counted_votes(room, votes, realtime.viewer_count(room.code))
+
+
+def counted_votes(room: Room, votes: int, viewers: int) -> dict:
+    """SKIP_VOTES `{votes, needed}` from counts already read (a connecting socket's, R156)."""
+    return {"votes": votes, "needed": votes_needed(room, viewers)}
 
 
 def announce_votes(room: Room) -> None:

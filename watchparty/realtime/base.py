@@ -33,6 +33,16 @@ class SocketRemoval:
     was_last_of_user: bool
 
 
+@dataclass(frozen=True)
+class RoomView:
+    """What a connecting socket is told about its room's soft state (R32, R100a, R156)."""
+
+    present_user_ids: list[int]
+    playback: dict | None  # the cached snapshot
+    ready_check: dict | None
+    skip_votes: int  # for the media version asked about
+
+
 class RealtimeStore(SyncState, ABC):
     """Presence, grace keys, chat counters, playback cache and heartbeats.
 
@@ -55,6 +65,15 @@ class RealtimeStore(SyncState, ABC):
         Idempotent: a sid already recorded changes nothing and returns False.
         With max_per_user > 0, raise TooManySockets instead of recording one more.
         """
+
+    def room_view(self, code: str, media_version: int) -> RoomView:
+        """Presence, cached playback, ready check and skip votes, read together (Redis: one round trip)."""
+        return RoomView(
+            self.present_user_ids(code),
+            self.cached_playback(code),
+            self.ready_check(code),
+            self.skip_votes(code, media_version),
+        )
 
     @abstractmethod
     def remove_socket(self, process_id: str, sid: str) -> SocketRemoval | None:
@@ -144,6 +163,10 @@ class RealtimeStore(SyncState, ABC):
     @abstractmethod
     def cache_playback(self, code: str, snapshot: dict) -> bool:
         """Store the snapshot only if its version is newer than the cached one."""
+
+    def cache_playback_reading_check(self, code: str, snapshot: dict) -> tuple[bool, dict | None]:
+        """cache_playback, and the room's pending ready check read in the same step (Redis: one script)."""
+        return self.cache_playback(code, snapshot), self.ready_check(code)
 
     @abstractmethod
     def cached_playback(self, code: str) -> dict | None:

@@ -11,6 +11,7 @@ from watchparty.realtime import keys
 from watchparty.realtime.base import (
     RealtimeStore,
     RealtimeUnavailable,
+    RoomView,
     SocketRecord,
     SocketRemoval,
     TooManySockets,
@@ -110,6 +111,19 @@ return 1
 """
 
 
+_CACHE_PLAYBACK_READING_CHECK = """
+-- KEYS: cached snapshot, ready check; ARGV: as _CACHE_PLAYBACK. Returns {cached 1/0, check JSON or false}.
+local cached = redis.call("GET", KEYS[1])
+local version = cached and tonumber(cjson.decode(cached).version)
+local stored = 0
+if not (version and version >= tonumber(ARGV[2])) then
+  redis.call("SET", KEYS[1], ARGV[1], "EX", ARGV[3])
+  stored = 1
+end
+return {stored, redis.call("GET", KEYS[2])}
+"""
+
+
 # The cached snapshot is a copy of the database's row: it may lapse, never outlive an idle room (R177).
 PLAYBACK_CACHE_TTL_SECONDS = 86400
 
@@ -164,6 +178,7 @@ class RedisStore(RedisSyncState, RealtimeStore):
         self._forget_room = client.register_script(_FORGET_ROOM)
         self._count_in_window = client.register_script(_COUNT_IN_WINDOW)
         self._cache_playback = client.register_script(_CACHE_PLAYBACK)
+        self._cache_playback_reading_check = client.register_script(_CACHE_PLAYBACK_READING_CHECK)
         self._count_under_limit = client.register_script(_COUNT_UNDER_LIMIT)
         self._add_to_set = client.register_script(_ADD_TO_SET)
 
@@ -212,6 +227,22 @@ class RedisStore(RedisSyncState, RealtimeStore):
         if added == -1:
             raise TooManySockets()
         return added == 1
+
+    @_translated
+    def room_view(self, code: str, media_version: int) -> RoomView:
+        """Presence, cached playback, ready check and skip votes in one pipeline."""
+        pipe = self._client.pipeline(transaction=False)
+        pipe.hkeys(keys.room_presence(code))
+        pipe.get(keys.room_playback(code))
+        pipe.get(keys.room_ready_check(code))
+        pipe.scard(keys.skip_votes(code, media_version))
+        present, playback, check, votes = pipe.execute()
+        return RoomView(
+            sorted(int(user_id) for user_id in present),
+            None if playback is None else json.loads(playback),
+            json.loads(check) if check else None,
+            votes,
+        )
 
     @_translated
     def remove_socket(self, process_id: str, sid: str) -> SocketRemoval | None:
@@ -367,6 +398,14 @@ class RedisStore(RedisSyncState, RealtimeStore):
         """Store the snapshot only if its version is newer than the cached one."""
         args = [json.dumps(snapshot), snapshot["version"], PLAYBACK_CACHE_TTL_SECONDS]
         return self._cache_playback(keys=[keys.room_playback(code)], args=args) == 1
+
+    @_translated
+    def cache_playback_reading_check(self, code: str, snapshot: dict) -> tuple[bool, dict | None]:
+        """cache_playback and the pending ready check, in one script."""
+        args = [json.dumps(snapshot), snapshot["version"], PLAYBACK_CACHE_TTL_SECONDS]
+        script_keys = [keys.room_playback(code), keys.room_ready_check(code)]
+        stored, check = self._cache_playback_reading_check(keys=script_keys, args=args)
+        return stored == 1, json.loads(check) if check else None
 
     @_translated
     def cached_playback(self, code: str) -> dict | None:

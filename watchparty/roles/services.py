@@ -39,6 +39,14 @@ def require(room: Room, user_id: int, action: Action, **conditions) -> Role:
     return role
 
 
+def cohost_ids(room_id: int) -> set[int]:
+    """The ids of the room's cohosts, in one query of one column."""
+    query = select(Participant.user_id).where(
+        Participant.room_id == room_id, Participant.role == Role.COHOST.value
+    )
+    return set(db.session.scalars(query))
+
+
 def cohosts(room_id: int) -> list[User]:
     """The room's cohosts in naming order (R100a, R101)."""
     query = (

@@ -161,19 +161,21 @@ def stored_snapshot(room_id: int) -> PlaybackSnapshot:
 
 def remember_snapshot(code: str, snapshot: PlaybackSnapshot) -> None:
     """Cache the snapshot for the hot path, taken back if the room closed meanwhile."""
-    if cache_snapshot(code, snapshot):
+    cached, _ = cache_snapshot(code, snapshot)
+    if cached:
         take_back_if_closed(code)
 
 
-def cache_snapshot(code: str, snapshot: PlaybackSnapshot) -> bool:
-    """Cache the snapshot; an older version never replaces a newer one. True if this one was cached.
+def cache_snapshot(code: str, snapshot: PlaybackSnapshot) -> tuple[bool, dict | None]:
+    """Cache the snapshot (an older version never replaces a newer one) and read the pending ready check.
 
-    The database stays the authority: without Redis readers fall back to it.
+    (True if this one was cached, the ready check or None). The database stays
+    the authority: without Redis readers fall back to it.
     """
     try:
-        return bool(realtime.cache_playback(code, asdict(snapshot)))
+        return realtime.cache_playback_reading_check(code, asdict(snapshot))
     except RealtimeUnavailable:
-        return False
+        return False, None
 
 
 def take_back_if_closed(code: str) -> None:
@@ -188,8 +190,11 @@ def take_back_if_closed(code: str) -> None:
             realtime.forget_playback(code)
 
 
+_ROOM_STATE_BY_CODE = select(Room.state).where(Room.code == bindparam("code"))
+
+
 def _room_is_closed(code: str) -> bool:
-    state = db.session.execute(select(Room.state).where(Room.code == code)).scalar_one_or_none()
+    state = db.session.connection().execute(_ROOM_STATE_BY_CODE, {"code": code}).scalar_one_or_none()
     return state is None or is_closed(state)
 
 
@@ -199,6 +204,11 @@ def current_snapshot(code: str, room_id: int) -> PlaybackSnapshot:
         cached = realtime.cached_playback(code)
     except RealtimeUnavailable:
         cached = None
+    return snapshot_from(cached, code, room_id)
+
+
+def snapshot_from(cached: dict | None, code: str, room_id: int) -> PlaybackSnapshot:
+    """The snapshot a cached copy holds; without one, the stored snapshot (then cached)."""
     if cached is not None:
         return PlaybackSnapshot(**cached)
     snapshot = stored_snapshot(room_id)

@@ -9,6 +9,7 @@ from watchparty.extensions import db, realtime
 from watchparty.queue import services as queue
 from watchparty.queue import voting
 from watchparty.realtime import RealtimeUnavailable, SocketRecord, TooManySockets, socket_server
+from watchparty.realtime.base import RoomView
 from watchparty.realtime.local_sockets import PROCESS_ID, SocketContext, local_sockets
 from watchparty.roles import services as roles
 from watchparty.roles.permissions import Role
@@ -79,9 +80,9 @@ def admit(sid: str, user: User, room: Room, role: Role) -> None:
         raise ConnectionRefused(ROOM_CLOSED)
     if user.id == room.host_id:
         grace.host_arrived(room)
-    send_bootstrap(sid, room)
+    view = send_bootstrap(sid, room)
     if first:
-        announce("USER_JOINED", room, user, role, skip_sid=sid)
+        announce("USER_JOINED", room, user, role, skip_sid=sid, viewer_count=len(view.present_user_ids))
 
 
 def record_socket(record: SocketRecord) -> bool:
@@ -114,21 +115,30 @@ def confirm_admission(sid: str) -> None:
         closing.close_socket(sid, reason=closing.closing_reason(state))
 
 
-def send_bootstrap(sid: str, room: Room) -> None:
-    """Send one PLAYBACK_STATE, PRESENCE, CHAT_HISTORY, QUEUE_UPDATED, SKIP_VOTES; any READY_CHECK (R100a)."""
-    broadcast.bootstrap(sid, playback.current_snapshot(room.code, room.id), presence_payload(room))
+def send_bootstrap(sid: str, room: Room) -> RoomView:
+    """Send one PLAYBACK_STATE, PRESENCE, CHAT_HISTORY, QUEUE_UPDATED, SKIP_VOTES; any READY_CHECK (R100a).
+
+    The room's soft state comes in one read of the realtime store; the queue's
+    version is the one read with the room at admission.
+    """
+    view = realtime.room_view(room.code, room.media_version)
+    snapshot = playback.snapshot_from(view.playback, room.code, room.id)
+    broadcast.bootstrap(sid, snapshot, presence_payload(room, view.present_user_ids))
     chat_messaging.send_history(sid, room)
-    socket_server.emit_to_own_socket("QUEUE_UPDATED", queue.read_queue(room), sid)
-    socket_server.emit_to_own_socket("SKIP_VOTES", voting.votes_payload(room), sid)
-    pending = readiness.pending_for(room.code)
-    if pending is not None:
-        socket_server.emit_to_own_socket("READY_CHECK", pending, sid)  # R100a
+    socket_server.emit_to_own_socket("QUEUE_UPDATED", queue.queue_payload(room.id, room.queue_version), sid)
+    votes = voting.counted_votes(room, view.skip_votes, len(view.present_user_ids))
+    socket_server.emit_to_own_socket("SKIP_VOTES", votes, sid)
+    if view.ready_check is not None:
+        socket_server.emit_to_own_socket("READY_CHECK", readiness.public(view.ready_check), sid)  # R100a
+    return view
 
 
-def announce(event: str, room: Room, user: User, role: Role | None, skip_sid: str | None = None) -> None:
+def announce(event: str, room: Room, user: User, role: Role | None, skip_sid: str | None = None,
+             viewer_count: int | None = None) -> None:  # fmt: skip
     """Send USER_JOINED or USER_LEFT with the user's role and the new viewer count (R32, R33, R100a)."""
     user_payload = {**user.to_public_dict(), "role": role.value if role else "viewer"}
-    payload = {"user": user_payload, "viewer_count": realtime.viewer_count(room.code)}
+    count = realtime.viewer_count(room.code) if viewer_count is None else viewer_count
+    payload = {"user": user_payload, "viewer_count": count}
     broadcast.presence_changed(event, room.code, payload, skip_sid=skip_sid)
 
 

@@ -8,11 +8,15 @@ from watchparty.roles import services as roles
 from watchparty.rooms.models import Room
 
 
-def presence_payload(room: Room) -> dict:
-    """Who is connected to the room, host marked, each with a role (R32, R100a)."""
-    user_ids = sorted(realtime.present_user_ids(room.code))
+def presence_payload(room: Room, present_user_ids: list[int] | None = None) -> dict:
+    """Who is connected to the room, host marked, each with a role (R32, R100a).
+
+    `present_user_ids`: the ids already read from the realtime store, else read here.
+    """
+    found = realtime.present_user_ids(room.code) if present_user_ids is None else present_user_ids
+    user_ids = sorted(found)
     names = display_names(user_ids)
-    cohost_ids = {user.id for user in roles.cohosts(room.id)}
+    cohost_ids = roles.cohost_ids(room.id)
     return {
         "viewer_count": len(user_ids),
         "users": [

@@ -53,7 +53,7 @@ def send_health(code: str) -> None:
     names = display_names(sorted(set(sockets.values())))
     users = [{"id": user_id, "display_name": name} for user_id, name in sorted(names.items())]
     payload = health.health_payload(code, users, time.time())
-    cohost_ids = {user.id for user in roles.cohosts(room.id)}
+    cohost_ids = roles.cohost_ids(room.id)
     for sid, user_id in sockets.items():
         if can(Role(role_name(room, user_id, cohost_ids)), Action.RECEIVE_SYNC_HEALTH):
             broadcast.to_socket("SYNC_HEALTH", payload, sid)

@@ -85,11 +85,11 @@ def announce_playback(code: str, snapshot) -> None:
     Cached before it is sent, so a socket admitted meanwhile bootstraps with it or
     receives it; the closed-room check and the ready check wait until it is sent.
     """
-    cached = playback.cache_snapshot(code, snapshot)
+    cached, check = playback.cache_snapshot(code, snapshot)
     broadcast.playback_changed(code, snapshot)
     if cached:
         playback.take_back_if_closed(code)
-    cancel_older(code, snapshot.version)
+    cancel_older(code, snapshot.version, check)
 
 
 def shrink(code: str) -> None:
@@ -107,21 +107,17 @@ def shrink(code: str) -> None:
         broadcast.ready_check(code, public({**check, "waiting": waiting}))
 
 
-def cancel_older(code: str, version: int) -> None:
-    """A new playback version ends a check bound to an older one: applied, or cancelled (R111)."""
+def cancel_older(code: str, version: int, check: dict | None) -> None:
+    """A new playback version ends a check bound to an older one: applied, or cancelled (R111).
+
+    `check` is the pending check as read when the version was cached.
+    """
     try:
-        check = realtime.ready_check(code)
         stale = check is not None and check["version"] < version
         if stale and realtime.replace_ready_check(code, check["version"], None):
             broadcast.ready_check(code, DONE)
     except RealtimeUnavailable:
         pass
-
-
-def pending_for(code: str) -> dict | None:
-    """READY_CHECK for a connecting socket when a check is pending (R100a)."""
-    check = realtime.ready_check(code)
-    return public(check) if check is not None else None
 
 
 def may_pause_for(code: str, user_id: int) -> bool:
