@@ -528,7 +528,7 @@ def report(results: dict[int, dict[str, KindResult]], args, when: datetime.datet
         f"- Command: `.venv/bin/python bench/fanout.py --sizes {args.sizes} --seeks {args.seeks} "
         f"--interval {args.interval} --rounds {args.rounds} --warmup {args.warmup} "
         f"--loadgens {args.loadgens} --client {args.client} --processes {args.processes} --tabs {args.tabs}"
-        f" --app-dir {args.app_dir}`",
+        + (f" --app-dir {args.app_dir}`" if getattr(args, "app_dir", None) else "`"),  # capacity.py has none
         f"- Per N and server: {args.warmup} warm-up SEEKs (not counted), then {args.seeks} SEEKs "
         f"{args.interval * 1000:.0f} ms apart in {args.rounds} rounds alternating ours and bare; "
         f"host on process 1, viewers split evenly over the {args.processes} processes"

@@ -9,8 +9,10 @@ process 2; `--viewers` viewers of the same room connect to process 1 (with
 registrations). Process 1 is then killed with SIGKILL, as a crash or an
 abrupt deploy would. Every viewer reconnects as the room page does
 (socket.io-client's backoff: 1 s doubling to at most 10 s, +-50 % jitter) and
-tries the process URLs in turn, starting with the one after its own (there is
-no load balancer in front: the production nginx of issue 14 has not landed).
+tries the process URLs in turn, starting with the one after its own. No nginx
+in front: deploy/nginx.conf hashes on the client address, so every client of
+this one-machine bench would share one upstream and fail over together; trying
+each URL in turn is what a client behind it sees, without the proxy's hop.
 
 Reported per kind: the time from the kill until every viewer is admitted again
 (the namespace CONNECT acknowledged, which our server sends after R30-R32's
