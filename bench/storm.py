@@ -63,6 +63,7 @@ class Storm:
     survivor_cpu: float  # % of one core during the storm
     missed: int  # SEEK deliveries missed afterwards
     seeks: int
+    missing_viewers: int = 0  # viewers that missed at least one of them
 
 
 class StormRun:
@@ -125,6 +126,7 @@ class StormRun:
         self.host_gen.call("seek", kind, times, 0.05)
         rows = [row for gen in self.gens for row in gen.reply(timeout=120)]
         result.missed = sum(1 for row in rows for value in row if value is None)
+        result.missing_viewers = sum(1 for row in rows if None in row)
         result.seeks = len(times)
 
     def run(self, kind: str, env: dict, workdir: Path) -> Storm:
@@ -170,7 +172,8 @@ def report(storms: dict[str, Storm], args, when: datetime.datetime) -> str:
             f"| {kind} | {max(s.back, default=float('nan')):.1f} s "
             f"| {percentile(s.back, 50):.1f} / {percentile(s.back, 90):.1f} / {percentile(s.back, 99):.1f} s "
             f"| {max(s.lost, default=float('nan')):.2f} s | {mean:.2f} / {max(s.attempts, default=0)} "
-            f"| {failures} | {s.survivor_cpu:.0f}% | {s.waiting} | {s.missed} of {s.seeks * args.viewers} |"
+            f"| {failures} | {s.survivor_cpu:.0f}% | {s.waiting} "
+            f"| {s.missed} of {s.seeks * args.viewers} ({s.missing_viewers} viewers) |"
         )
     lines += [
         "",

@@ -151,6 +151,17 @@ def test_pause_rate_and_a_seek_while_paused_take_effect_at_once(servers, sockets
                                                       again["server_time"]), abs=0.002)  # fmt: skip
 
 
+def test_a_seek_while_playing_takes_effect_after_the_lead(servers, sockets):
+    room = Room(servers, sockets, media=CLIP)
+    host = room.host_socket
+    host.emit("PLAY", {"time": 5})
+    playing = newest(host, True)
+    host.emit("SEEK", {"time": 40})
+    seeked = host.wait_for("PLAYBACK_STATE", lambda s: s["version"] == playing["version"] + 1)
+    assert seeked["is_playing"] is True and seeked["time"] == 40
+    assert seeked["server_time"] < seeked["effective_at"] <= seeked["server_time"] + LEAD  # R122
+
+
 BAD_RATES = [{"rate": 5}, {"rate": 0.2}, {"rate": "2"}, {"rate": True}, {"rate": math.nan}, {}, None, [2]]
 
 

@@ -4,6 +4,7 @@ import math
 
 import pytest
 
+from watchparty.rooms.playback_commands import needs_lead
 from watchparty.sync.clock import time_sync_answer
 from watchparty.sync.timeline import position_at, start_lead, valid_rate
 
@@ -54,3 +55,12 @@ def test_time_sync_answers_with_three_times():
 @pytest.mark.parametrize("payload", [None, [], {}, {"t0": "1"}, {"t0": True}, {"t0": math.nan}, {"t0": None}])
 def test_time_sync_ignores_malformed_payloads(payload):
     assert time_sync_answer(payload, received_at=1.0) is None
+
+
+@pytest.mark.parametrize(
+    ("kind", "playing", "needed"),
+    [("play", False, True), ("play", True, True), ("seek", True, True), ("seek", None, True),
+     ("seek", False, False), ("pause", True, False), ("rate", True, False)],
+)  # fmt: skip
+def test_only_a_command_that_can_start_playback_reads_the_lead(kind, playing, needed):
+    assert needs_lead(kind, playing) is needed

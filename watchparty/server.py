@@ -71,6 +71,12 @@ def prepare_to_serve(app: Flask) -> None:
     start_background_work(app)
 
 
+#: Connections the kernel queues while the process is busy (gunicorn's default; gevent's is 128). A
+#: reconnect storm of a thousand viewers overflowed 128 while sockets were being admitted: the refused
+#: ones fell back to the client's doubling backoff (bench/storm.py).
+LISTEN_BACKLOG = 2048
+
+
 def serve(app: Flask) -> None:
     """Serve HTTP and Socket.IO until stopped."""
     prepare_to_serve(app)
@@ -89,4 +95,7 @@ def serve_with_gevent(app: Flask, host: str, port: int) -> None:
 
     from watchparty.serving.handler import ConnectionHandler
 
-    pywsgi.WSGIServer((host, port), app, handler_class=ConnectionHandler, log=None).serve_forever()
+    server = pywsgi.WSGIServer(
+        (host, port), app, handler_class=ConnectionHandler, log=None, backlog=LISTEN_BACKLOG
+    )
+    server.serve_forever()

@@ -57,12 +57,27 @@ def start_or_apply(
         current = playback.current_snapshot(room.code, room.id)
         if not current.is_playing and readiness.begin(room.code, room.id, current.version, position, rate):
             return None
-    return apply_playback(context, kind, position, rate)
+    return apply_playback(context, kind, position, rate, getattr(room, "is_playing", None))
 
 
-def apply_playback(context: SocketContext, kind: str, position: float | None, rate: float | None = None):
-    """One new version, one PLAYBACK_STATE to the room; a start takes effect after the lead (R38, R122)."""
-    lead = readiness.lead(context.room_code) if kind in ("play", "seek") else 0.0
+def needs_lead(kind: str, playing: bool | None) -> bool:
+    """A PLAY, or a SEEK of a room that is (or may be) playing, can start playback (R122)."""
+    return kind == "play" or (kind == "seek" and (playing is None or bool(playing)))
+
+
+def apply_playback(
+    context: SocketContext,
+    kind: str,
+    position: float | None,
+    rate: float | None = None,
+    playing: bool | None = None,
+):
+    """One new version, one PLAYBACK_STATE to the room; a start takes effect after the lead (R38, R122).
+
+    `playing`: whether the room played when the command read it (None: unknown). A SEEK of a paused
+    room takes effect at once, so it skips reading the room's round trips for the lead.
+    """
+    lead = readiness.lead(context.room_code) if needs_lead(kind, playing) else 0.0
     change = playback.Change(kind, position=position, rate=rate, lead=lead)
     snapshot = playback.change_playback(context.room_id, change)
     readiness.announce_playback(context.room_code, snapshot)

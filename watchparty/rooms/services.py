@@ -5,6 +5,7 @@ from dataclasses import dataclass
 from flask import current_app
 from sqlalchemy import and_, bindparam, exists, func, select, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import lazyload
 
 from watchparty import chat, providers
 from watchparty.auth.models import User
@@ -21,7 +22,7 @@ from watchparty.roles.settings import effective_settings
 from watchparty.rooms import broadcast, closing, playback
 from watchparty.rooms.codes import new_code, normalize_code
 from watchparty.rooms.lifecycle import CLOSED_STATES, RoomState, is_closed
-from watchparty.rooms.models import Participant, Room
+from watchparty.rooms.models import Participant, Playback, Room
 from watchparty.sync import readiness
 from watchparty.sync.timeline import speeds_allowed
 
@@ -81,7 +82,10 @@ def socket_admission(code: str, user_id: int) -> tuple[Room, Role | None, bool] 
     is_member = and_(Participant.room_id == Room.id, Participant.user_id == user_id)
     banned = exists().where(Ban.room_id == Room.id, Ban.user_id == user_id)
     query = (
-        select(Room, Participant.role, banned).outerjoin(Participant, is_member).where(Room.code == canonical)
+        select(Room, Participant.role, banned)
+        .outerjoin(Participant, is_member)
+        .where(Room.code == canonical)
+        .options(lazyload(Room.host))  # admission never reads the host's row: no join to users
     )
     row = db.session.execute(query).first()
     if row is None:
@@ -100,10 +104,21 @@ class CommandRoom:
     state: str
     media: dict | None
     settings: dict | None
+    is_playing: bool | None  # as the stored row said when read; None: no playback row
 
 
 _COMMAND_ROOM = (
-    select(Room.id, Room.code, Room.host_id, Room.state, Room.media, Room.settings, Participant.role)
+    select(
+        Room.id,
+        Room.code,
+        Room.host_id,
+        Room.state,
+        Room.media,
+        Room.settings,
+        Playback.is_playing,
+        Participant.role,
+    )
+    .outerjoin(Playback, Playback.room_id == Room.id)
     .outerjoin(Participant, and_(Participant.room_id == Room.id, Participant.user_id == bindparam("user")))
     .where(Room.id == bindparam("room"))
 )
