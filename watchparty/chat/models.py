@@ -29,11 +29,17 @@ class ChatMessage(db.Model):
 
     def to_dict(self) -> dict:
         """The ChatMessage shape of the SPEC."""
-        return {
-            "id": self.id,
-            "user": self.user.to_public_dict(),
-            "message": self.message,
-            "created_at": self.created_at.isoformat(),
-            "media_time": self.media_time,
-            "media_version": self.media_version,
-        }
+        return message_dict(self.id, self.user.id, self.user.display_name, self.message, self.created_at,
+                            self.media_time, self.media_version)  # fmt: skip
+
+
+def message_dict(message_id, user_id, display_name, text, created_at, media_time, media_version) -> dict:
+    """The ChatMessage shape of the SPEC, from its values (a model, or a row read without the ORM)."""
+    return {
+        "id": message_id,
+        "user": {"id": user_id, "display_name": display_name},
+        "message": text,
+        "created_at": created_at.isoformat(),
+        "media_time": media_time,
+        "media_version": media_version,
+    }

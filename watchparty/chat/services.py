@@ -3,9 +3,10 @@
 import hashlib
 
 from flask import current_app
-from sqlalchemy import delete, select
+from sqlalchemy import bindparam, delete, select
 
-from watchparty.chat.models import ChatMessage
+from watchparty.auth.models import User
+from watchparty.chat.models import ChatMessage, message_dict
 from watchparty.extensions import db, realtime
 
 CHAT_DISABLED = ("chat_disabled", "Chat is disabled in this room")
@@ -84,14 +85,32 @@ def drop_old_messages(room_id: int) -> None:
     db.session.commit()
 
 
+_NEWEST_MESSAGES = (
+    select(
+        ChatMessage.id,
+        User.id,
+        User.display_name,
+        ChatMessage.message,
+        ChatMessage.created_at,
+        ChatMessage.media_time,
+        ChatMessage.media_version,
+    )
+    .join(User, User.id == ChatMessage.user_id)
+    .where(ChatMessage.room_id == bindparam("room"))
+    .order_by(ChatMessage.id.desc())
+    .limit(bindparam("count"))
+)
+
+
 def recent_messages(room, limit: int | None) -> list[dict]:
-    """The newest `limit` messages (1 to CHAT_HISTORY_LIMIT), oldest first (R26)."""
+    """The newest `limit` messages (1 to CHAT_HISTORY_LIMIT), oldest first (R26).
+
+    Rows from one compiled query, not ORM objects: every connecting socket reads these (R32).
+    """
     cap = int(current_app.config["CHAT_HISTORY_LIMIT"])
     count = cap if limit is None else max(1, min(limit, cap))
-    newest = db.session.scalars(
-        select(ChatMessage).where(ChatMessage.room_id == room.id).order_by(ChatMessage.id.desc()).limit(count)
-    ).all()
-    return [message.to_dict() for message in reversed(newest)]
+    rows = db.session.connection().execute(_NEWEST_MESSAGES, {"room": room.id, "count": count}).all()
+    return [message_dict(*row) for row in reversed(rows)]
 
 
 def bootstrap_messages(room) -> list[dict]:

@@ -28,10 +28,17 @@ class QueueItem(db.Model):
 
     def to_dict(self) -> dict:
         """The QueueItem shape of R150."""
-        return {
-            "id": self.id,
-            "media": self.media,
-            "title": self.title,
-            "added_by": self.added_by.to_public_dict(),
-            "added_at": self.added_at.isoformat(),
-        }
+        return item_dict(
+            self.id, self.media, self.title, self.added_by.id, self.added_by.display_name, self.added_at
+        )
+
+
+def item_dict(item_id, media, title, user_id, display_name, added_at) -> dict:
+    """The QueueItem shape of R150, from its values (a model, or a row read without the ORM)."""
+    return {
+        "id": item_id,
+        "media": media,
+        "title": title,
+        "added_by": {"id": user_id, "display_name": display_name},
+        "added_at": added_at.isoformat(),
+    }

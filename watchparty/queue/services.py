@@ -7,13 +7,13 @@ the other, and each version's items are read under the lock that made it.
 """
 
 from flask import current_app
-from sqlalchemy import func, select, update
+from sqlalchemy import bindparam, func, select, update
 
 from watchparty import providers
 from watchparty.auth.models import User
 from watchparty.domain_errors import DomainError, Kind
 from watchparty.extensions import db
-from watchparty.queue.models import QueueItem
+from watchparty.queue.models import QueueItem, item_dict
 from watchparty.roles.permissions import Action
 from watchparty.roles.services import require
 from watchparty.roles.settings import effective_settings
@@ -43,9 +43,22 @@ def items_of(room_id: int) -> list[QueueItem]:
     return list(db.session.scalars(query))
 
 
+_ITEMS_IN_ORDER = (
+    select(QueueItem.id, QueueItem.media, QueueItem.title, User.id, User.display_name, QueueItem.added_at)
+    .join(User, User.id == QueueItem.added_by_id)
+    .where(QueueItem.room_id == bindparam("room"))
+    .order_by(QueueItem.position, QueueItem.id)
+)
+
+
 def queue_payload(room_id: int, version: int) -> dict:
-    """`{items, version}`, the shape of R151 and QUEUE_UPDATED."""
-    return {"items": [item.to_dict() for item in items_of(room_id)], "version": version}
+    """`{items, version}`, the shape of R151 and QUEUE_UPDATED: rows of one compiled query.
+
+    Pending changes are flushed first, so a change about to commit is in the payload.
+    """
+    db.session.flush()
+    rows = db.session.connection().execute(_ITEMS_IN_ORDER, {"room": room_id}).all()
+    return {"items": [item_dict(*row) for row in rows], "version": version}
 
 
 def read_queue(room: Room) -> dict:

@@ -149,6 +149,7 @@ def change_playback(
     rate = None if change.rate is None else float(change.rate)
     parameters = {"now": time.time(), "lead": change.lead, "given": given, "new_rate": rate,
                   "of_room": room_id, "bound_version": bound_version}  # fmt: skip
+    db.session.flush()  # the caller's pending changes go first, as the ORM's autoflush would send them
     row = db.session.connection().execute(statement, parameters).one_or_none()
     db.session.commit()
     return None if row is None else _snapshot(row)

@@ -66,9 +66,12 @@ def open_room(code: str) -> Room:
     return room
 
 
+_ROOM_STATE = select(Room.state).where(Room.id == bindparam("room"))
+
+
 def room_state(room_id: int) -> str | None:
-    """Read the room's state afresh from the database."""
-    return db.session.scalar(select(Room.state).where(Room.id == room_id))
+    """Read the room's state afresh from the database (compiled once: every connect and command reads it)."""
+    return db.session.connection().execute(_ROOM_STATE, {"room": room_id}).scalar_one_or_none()
 
 
 def socket_admission(code: str, user_id: int) -> tuple[Room, Role | None, bool] | None:
