@@ -5,7 +5,6 @@ from dataclasses import dataclass
 from flask import current_app
 from sqlalchemy import and_, bindparam, exists, func, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import lazyload
 
 from watchparty import chat, providers
 from watchparty.auth.models import User
@@ -74,26 +73,50 @@ def room_state(room_id: int) -> str | None:
     return db.session.connection().execute(_ROOM_STATE, {"room": room_id}).scalar_one_or_none()
 
 
-def socket_admission(code: str, user_id: int) -> tuple[Room, Role | None, bool] | None:
+@dataclass(frozen=True)
+class AdmissionRoom:
+    """What admitting a socket reads of its room (R31, R32, R41): a row, not an ORM object."""
+
+    id: int
+    code: str
+    host_id: int
+    state: str
+    media_version: int
+    queue_version: int
+    settings: dict | None
+
+
+_ADMISSION = (
+    select(
+        Room.id,
+        Room.code,
+        Room.host_id,
+        Room.state,
+        Room.media_version,
+        Room.queue_version,
+        Room.settings,
+        Participant.role,
+        exists().where(Ban.room_id == Room.id, Ban.user_id == bindparam("user")),
+    )
+    .outerjoin(Participant, and_(Participant.room_id == Room.id, Participant.user_id == bindparam("user")))
+    .where(Room.code == bindparam("code"))
+)
+
+
+def socket_admission(code: str, user_id: int) -> tuple[AdmissionRoom, Role | None, bool] | None:
     """The room, the user's role in it (None: not a participant) and whether they are banned.
 
-    One query for what a connecting socket needs checked (R31, R105); None if no room has the code.
+    One compiled query for what a connecting socket needs checked (R31, R105); None if no room
+    has the code.
     """
     canonical = normalize_code(code)
     if canonical is None:
         return None
-    is_member = and_(Participant.room_id == Room.id, Participant.user_id == user_id)
-    banned = exists().where(Ban.room_id == Room.id, Ban.user_id == user_id)
-    query = (
-        select(Room, Participant.role, banned)
-        .outerjoin(Participant, is_member)
-        .where(Room.code == canonical)
-        .options(lazyload(Room.host))  # admission never reads the host's row: no join to users
-    )
-    row = db.session.execute(query).first()
+    row = db.session.connection().execute(_ADMISSION, {"code": canonical, "user": user_id}).first()
     if row is None:
         return None
-    room, stored, is_banned = row
+    room = AdmissionRoom(*row[:-2])
+    stored, is_banned = row[-2:]
     return room, roles.stored_role(room, user_id, stored), bool(is_banned)
 
 
