@@ -164,8 +164,16 @@ class RealtimeStore(SyncState, ABC):
     def cache_playback(self, code: str, snapshot: dict) -> bool:
         """Store the snapshot only if its version is newer than the cached one."""
 
-    def cache_playback_reading_check(self, code: str, snapshot: dict) -> tuple[bool, dict | None]:
-        """cache_playback, and the room's pending ready check read in the same step (Redis: one script)."""
+    def cache_playback_reading_check(
+        self, code: str, snapshot: dict, publish: tuple[str, str] | None = None
+    ) -> tuple[bool, dict | None]:
+        """cache_playback, and the room's pending ready check read in the same step (Redis: one script).
+
+        `publish`: (channel, message) to publish on the store's server right after the write, in
+        the same step; only a shared store (is_shared) can.
+        """
+        if publish is not None:
+            raise ValueError("this realtime store has no message queue to publish on")
         return self.cache_playback(code, snapshot), self.ready_check(code)
 
     @abstractmethod

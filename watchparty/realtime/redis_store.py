@@ -112,7 +112,8 @@ return 1
 
 
 _CACHE_PLAYBACK_READING_CHECK = """
--- KEYS: cached snapshot, ready check; ARGV: as _CACHE_PLAYBACK. Returns {cached 1/0, check JSON or false}.
+-- KEYS: cached snapshot, ready check; ARGV: as _CACHE_PLAYBACK, then a channel ("" for none) and a
+-- message to publish on it after the write. Returns {cached 1/0, check JSON or false}.
 local cached = redis.call("GET", KEYS[1])
 local version = cached and tonumber(cjson.decode(cached).version)
 local stored = 0
@@ -120,6 +121,7 @@ if not (version and version >= tonumber(ARGV[2])) then
   redis.call("SET", KEYS[1], ARGV[1], "EX", ARGV[3])
   stored = 1
 end
+if ARGV[4] ~= "" then redis.call("PUBLISH", ARGV[4], ARGV[5]) end
 return {stored, redis.call("GET", KEYS[2])}
 """
 
@@ -400,9 +402,12 @@ class RedisStore(RedisSyncState, RealtimeStore):
         return self._cache_playback(keys=[keys.room_playback(code)], args=args) == 1
 
     @_translated
-    def cache_playback_reading_check(self, code: str, snapshot: dict) -> tuple[bool, dict | None]:
-        """cache_playback and the pending ready check, in one script."""
-        args = [json.dumps(snapshot), snapshot["version"], PLAYBACK_CACHE_TTL_SECONDS]
+    def cache_playback_reading_check(
+        self, code: str, snapshot: dict, publish: tuple[str, str] | None = None
+    ) -> tuple[bool, dict | None]:
+        """cache_playback, the pending ready check and an optional publish, in one script."""
+        channel, message = publish or ("", "")
+        args = [json.dumps(snapshot), snapshot["version"], PLAYBACK_CACHE_TTL_SECONDS, channel, message]
         script_keys = [keys.room_playback(code), keys.room_ready_check(code)]
         stored, check = self._cache_playback_reading_check(keys=script_keys, args=args)
         return stored == 1, json.loads(check) if check else None

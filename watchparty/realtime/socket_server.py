@@ -7,6 +7,7 @@ emits and disconnects go through a write-only emitter on the message queue
 
 import contextlib
 from collections.abc import Callable
+from dataclasses import dataclass
 
 import socketio as python_socketio
 from flask import Flask, current_app
@@ -20,6 +21,7 @@ from watchparty.realtime.queue import QUEUE_CHANNEL, PromptRedisManager, queue_m
 NAMESPACE = "/room"
 
 _external: SocketIO | None = None
+_emit_counter = None  # R181's emits counter, for emits delivered without server.emit
 
 
 class ConnectHooks:
@@ -70,6 +72,11 @@ class LocalManager(ConnectHooks, RoomDisconnects, python_socketio.Manager):
 
 class RedisManager(ConnectHooks, RoomDisconnects, PromptRedisManager):
     """Several processes sharing the Redis message queue."""
+
+    def room_emit_message(self, event: str, data, room: str) -> dict:
+        """The queue message of a plain emit to a room, as PubSubManager.emit builds it (JSON, no ack)."""
+        return {"method": "emit", "event": event, "data": [data], "binary": False, "namespace": NAMESPACE,
+                "room": room, "skip_sid": None, "callback": None, "host_id": self.host_id}  # fmt: skip
 
     def disconnect_room(self, room: str, namespace: str) -> None:
         self._disconnect_members(room, namespace)
@@ -136,6 +143,32 @@ def _emitter() -> SocketIO:
 def emit(event: str, payload: dict, to: str, skip_sid: str | None = None) -> None:
     """Send an event to a Socket.IO room or a sid, on every process."""
     _emitter().emit(event, payload, to=to, skip_sid=skip_sid, namespace=NAMESPACE)
+
+
+@dataclass(frozen=True)
+class QueuedEmit:
+    """An emit to a room, encoded for the Redis message queue by this process's manager."""
+
+    channel: str
+    encoded: str
+    message: dict
+
+
+def queued_room_emit(event: str, payload: dict, to: str) -> QueuedEmit | None:
+    """The emit, for a caller that publishes it in a Redis script of its own, right after its own
+    writes (one round trip instead of two); None when this process does not use the queue."""
+    manager = socketio.server.manager if _external is None and socketio.server is not None else None
+    if not isinstance(manager, RedisManager):
+        return None
+    message = manager.room_emit_message(event, payload, to)
+    return QueuedEmit(manager.channel, manager.json.dumps(message), message)
+
+
+def deliver_locally(emit: QueuedEmit) -> None:
+    """Send a published emit to this process's own sockets (its queue listener skips its own)."""
+    if _emit_counter is not None:
+        _emit_counter.inc()
+    socketio.server.manager._handle_emit(emit.message)
 
 
 def emit_to_own_socket(event: str, payload: dict, sid: str) -> None:
@@ -212,6 +245,8 @@ def drop_every_transport() -> None:
 
 def count_emits(counter) -> None:
     """Increment counter on every emit of this process's server (R181)."""
+    global _emit_counter
+    _emit_counter = counter
     emit = socketio.server.emit
 
     def counted_emit(*args, **kwargs):

@@ -8,6 +8,11 @@ def playback_changed(code: str, snapshot) -> None:
     socket_server.emit("PLAYBACK_STATE", snapshot.payload(), to=code)
 
 
+def queued_playback(code: str, snapshot) -> socket_server.QueuedEmit | None:
+    """The room's PLAYBACK_STATE encoded for the Redis queue, for the caching script to publish."""
+    return socket_server.queued_room_emit("PLAYBACK_STATE", snapshot.payload(), to=code)
+
+
 def presence_changed(event: str, code: str, payload: dict, skip_sid: str | None = None) -> None:
     """Send USER_JOINED or USER_LEFT to the room (R32, R33)."""
     socket_server.emit(event, payload, to=code, skip_sid=skip_sid)

@@ -167,14 +167,17 @@ def remember_snapshot(code: str, snapshot: PlaybackSnapshot) -> None:
         take_back_if_closed(code)
 
 
-def cache_snapshot(code: str, snapshot: PlaybackSnapshot) -> tuple[bool, dict | None]:
+def cache_snapshot(
+    code: str, snapshot: PlaybackSnapshot, publish: tuple[str, str] | None = None
+) -> tuple[bool, dict | None]:
     """Cache the snapshot (an older version never replaces a newer one) and read the pending ready check.
 
-    (True if this one was cached, the ready check or None). The database stays
-    the authority: without Redis readers fall back to it.
+    (True if this one was cached, the ready check or None). `publish`: a queue message
+    published in the same step, after the write. The database stays the authority:
+    without Redis readers fall back to it.
     """
     try:
-        return realtime.cache_playback_reading_check(code, asdict(snapshot))
+        return realtime.cache_playback_reading_check(code, asdict(snapshot), publish)
     except RealtimeUnavailable:
         return False, None
 

@@ -84,9 +84,16 @@ def announce_playback(code: str, snapshot) -> None:
 
     Cached before it is sent, so a socket admitted meanwhile bootstraps with it or
     receives it; the closed-room check and the ready check wait until it is sent.
+    With the Redis queue the PLAYBACK_STATE is published by the script that caches
+    it (one round trip), then delivered to this process's own sockets.
     """
-    cached, check = playback.cache_snapshot(code, snapshot)
-    broadcast.playback_changed(code, snapshot)
+    queued = broadcast.queued_playback(code, snapshot) if realtime.is_shared else None
+    publish = None if queued is None else (queued.channel, queued.encoded)
+    cached, check = playback.cache_snapshot(code, snapshot, publish)
+    if queued is None:
+        broadcast.playback_changed(code, snapshot)
+    else:
+        socket_server.deliver_locally(queued)
     if cached:
         playback.take_back_if_closed(code)
     cancel_older(code, snapshot.version, check)
