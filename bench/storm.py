@@ -6,14 +6,15 @@ One real redis-server and, per server kind, two processes (ours: `python
 wsgi.py` on one SQLite file; bare: bench/bare_server.py). The host connects to
 process 2; `--viewers` viewers of the same room connect to process 1 (with
 `--tabs` sockets per registered user, as R174 allows, to spare scrypt
-registrations; ours allows each user twice that, because the killed
-process's sockets count against R174's cap until they are swept). Process 1 is then killed with SIGKILL, as a crash or an
-abrupt deploy would. Every viewer reconnects as the room page does
-(socket.io-client's backoff: 1 s doubling to at most 10 s, +-50 % jitter) and
-tries the process URLs in turn, starting with the one after its own. No nginx
-in front: deploy/nginx.conf hashes on the client address, so every client of
-this one-machine bench would share one upstream and fail over together; trying
-each URL in turn is what a client behind it sees, without the proxy's hop.
+registrations; ours allows each user twice that, because the killed process's
+sockets count against R174's cap until they are swept). Process 1 is then
+killed with SIGKILL, as a crash or an abrupt deploy would. Every viewer
+reconnects as the room page does (socket.io-client's backoff: 1 s doubling to
+at most 10 s, +-50 % jitter) and tries the process URLs in turn, starting with
+the one after its own. No nginx in front: deploy/nginx.conf hashes on the
+client address, so every client of this one-machine bench would share one
+upstream and fail over together; trying each URL in turn is what a client
+behind it sees, without the proxy's hop.
 
 Reported per kind: the time from the kill until every viewer is admitted again
 (the namespace CONNECT acknowledged, which our server sends after R30-R32's

@@ -46,7 +46,12 @@ class User(UserMixin, db.Model):
 
     def to_public_dict(self) -> dict:
         """How other users see this user: no email."""
-        return {"id": self.id, "display_name": self.display_name}
+        return public_user(self.id, self.display_name)
+
+
+def public_user(user_id: int, display_name: str) -> dict:
+    """How other users see a user, from its id and name (also from rows read without the ORM)."""
+    return {"id": user_id, "display_name": display_name}
 
 
 def email_key(email: str) -> str:

@@ -5,7 +5,7 @@ from datetime import datetime
 from sqlalchemy import Float, ForeignKey, Index, Integer, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from watchparty.auth.models import User
+from watchparty.auth.models import User, public_user
 from watchparty.database import UTCDateTime, utcnow
 from watchparty.extensions import db
 
@@ -37,7 +37,7 @@ def message_dict(message_id, user_id, display_name, text, created_at, media_time
     """The ChatMessage shape of the SPEC, from its values (a model, or a row read without the ORM)."""
     return {
         "id": message_id,
-        "user": {"id": user_id, "display_name": display_name},
+        "user": public_user(user_id, display_name),
         "message": text,
         "created_at": created_at.isoformat(),
         "media_time": media_time,

@@ -5,7 +5,7 @@ from datetime import datetime
 from sqlalchemy import JSON, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from watchparty.auth.models import User
+from watchparty.auth.models import User, public_user
 from watchparty.database import UTCDateTime, utcnow
 from watchparty.extensions import db
 
@@ -39,6 +39,6 @@ def item_dict(item_id, media, title, user_id, display_name, added_at) -> dict:
         "id": item_id,
         "media": media,
         "title": title,
-        "added_by": {"id": user_id, "display_name": display_name},
+        "added_by": public_user(user_id, display_name),
         "added_at": added_at.isoformat(),
     }

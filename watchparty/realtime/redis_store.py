@@ -101,19 +101,10 @@ redis.call("PEXPIRE", KEYS[1], ARGV[2])
 return {added, redis.call("SCARD", KEYS[1])}
 """
 
-_CACHE_PLAYBACK = """
--- KEYS: cached snapshot; ARGV: snapshot JSON, its version, TTL in seconds
-local cached = redis.call("GET", KEYS[1])
-local version = cached and tonumber(cjson.decode(cached).version)
-if version and version >= tonumber(ARGV[2]) then return 0 end
-redis.call("SET", KEYS[1], ARGV[1], "EX", ARGV[3])
-return 1
-"""
-
-
 _CACHE_PLAYBACK_READING_CHECK = """
--- KEYS: cached snapshot, ready check; ARGV: as _CACHE_PLAYBACK, then a channel ("" for none) and a
--- message to publish on it after the write. Returns {cached 1/0, check JSON or false}.
+-- KEYS: cached snapshot, ready check; ARGV: snapshot JSON, its version, TTL in seconds, then a channel
+-- ("" for none) and a message to publish on it after the write. Returns {cached 1/0, check JSON or false}.
+-- The snapshot is stored only if its version is newer than the cached one.
 local cached = redis.call("GET", KEYS[1])
 local version = cached and tonumber(cjson.decode(cached).version)
 local stored = 0
@@ -179,7 +170,6 @@ class RedisStore(RedisSyncState, RealtimeStore):
         self._claim_process = client.register_script(_CLAIM_PROCESS)
         self._forget_room = client.register_script(_FORGET_ROOM)
         self._count_in_window = client.register_script(_COUNT_IN_WINDOW)
-        self._cache_playback = client.register_script(_CACHE_PLAYBACK)
         self._cache_playback_reading_check = client.register_script(_CACHE_PLAYBACK_READING_CHECK)
         self._count_under_limit = client.register_script(_COUNT_UNDER_LIMIT)
         self._add_to_set = client.register_script(_ADD_TO_SET)
@@ -398,8 +388,7 @@ class RedisStore(RedisSyncState, RealtimeStore):
     @_translated
     def cache_playback(self, code: str, snapshot: dict) -> bool:
         """Store the snapshot only if its version is newer than the cached one."""
-        args = [json.dumps(snapshot), snapshot["version"], PLAYBACK_CACHE_TTL_SECONDS]
-        return self._cache_playback(keys=[keys.room_playback(code)], args=args) == 1
+        return self.cache_playback_reading_check(code, snapshot)[0]
 
     @_translated
     def cache_playback_reading_check(

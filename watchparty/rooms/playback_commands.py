@@ -17,7 +17,7 @@ from watchparty.roles.settings import effective_settings
 from watchparty.rooms import playback
 from watchparty.rooms.lifecycle import RoomState
 from watchparty.rooms.models import Room
-from watchparty.rooms.services import CommandRoom, command_room
+from watchparty.rooms.services import RoomRow, command_room
 from watchparty.sync import control as sync_control
 from watchparty.sync import readiness
 
@@ -36,28 +36,27 @@ def playback_command(
     context: SocketContext, kind: str, position: float | None, rate: float | None = None
 ) -> None:
     """PLAY, PAUSE or SEEK from host or cohost; a viewer's PAUSE within its budget (R38, R100, R106, R123)."""
-    room, role = command_room_and_role(context)
+    room, role, playing = command_room_and_role(context)
     if room is None:
         return
     if can(role, Action.COMMAND_PLAYBACK):
         if not sync_control.rate_allowed(room, rate):
             return  # speeds other than 1 are for direct media (R123)
-        snapshot = start_or_apply(context, room, kind, position, rate)
+        snapshot = start_or_apply(context, room, kind, position, rate, playing)
         if snapshot is not None and role is Role.HOST and kind != "rate":  # R63: PLAY, PAUSE, SEEK
             schedule_host_position(context, snapshot.time_at(time.time()))
     elif kind == "pause" and can(role, Action.PAUSE_ON_BUDGET):
         viewer_pause(context, room)
 
 
-def start_or_apply(
-    context: SocketContext, room: CommandRoom | Room, kind: str, position: float | None, rate: float | None
-):
+def start_or_apply(context: SocketContext, room: RoomRow | Room, kind: str, position: float | None,
+                   rate: float | None, playing: bool | None):  # fmt: skip
     """A PLAY of a paused room with start_when_ready starts a ready check (R111); the rest applies now."""
     if kind == "play" and effective_settings(room.settings)["start_when_ready"]:
         current = playback.current_snapshot(room.code, room.id)
         if not current.is_playing and readiness.begin(room.code, room.id, current.version, position, rate):
             return None
-    return apply_playback(context, kind, position, rate, getattr(room, "is_playing", None))
+    return apply_playback(context, kind, position, rate, playing)
 
 
 def needs_lead(kind: str, playing: bool | None) -> bool:
@@ -84,7 +83,7 @@ def apply_playback(
     return snapshot
 
 
-def viewer_pause(context: SocketContext, room: CommandRoom | Room) -> None:
+def viewer_pause(context: SocketContext, room: RoomRow | Room) -> None:
     """A viewer pauses a playing room, counted against viewer_pause_limit (R106); its time is ignored."""
     limit = effective_settings(room.settings)["viewer_pause_limit"]
     if limit == 0 or not playback.current_snapshot(room.code, room.id).is_playing:
@@ -97,15 +96,18 @@ def viewer_pause(context: SocketContext, room: CommandRoom | Room) -> None:
         socket_server.emit_to_own_socket("ERROR", {"code": "pause_limit", "message": message}, context.sid)
 
 
-def command_room_and_role(context: SocketContext) -> tuple[CommandRoom | Room | None, Role | None]:
-    """The room and the sender's role in one query; a cohost in a GRACE room reads as room_and_role does."""
+def command_room_and_role(context: SocketContext) -> tuple[RoomRow | Room | None, Role | None, bool | None]:
+    """The room, the sender's role and whether it plays, in one query.
+
+    A cohost in a GRACE room reads as room_and_role does (playing then unknown: None).
+    """
     found = command_room(context.room_id, context.user_id)
     if found is None:
-        return None, None
-    room, role = found
+        return None, None, None
+    room, role, playing = found
     if room.state == RoomState.GRACE and role is Role.COHOST:
-        return room_and_role(context)  # its event may hand the room over (R104)
-    return room, role
+        return (*room_and_role(context), None)  # its event may hand the room over (R104)
+    return room, role, playing
 
 
 def room_and_role(context: SocketContext) -> tuple[Room | None, Role | None]:

@@ -27,7 +27,7 @@ from watchparty.rooms.refusals import (
     ConnectionRefused,
 )
 from watchparty.rooms.roster import presence_payload
-from watchparty.rooms.services import AdmissionRoom, find_room, room_state, socket_admission
+from watchparty.rooms.services import RoomRow, find_room, room_state, socket_admission
 from watchparty.sync import readiness
 
 MAX_CODE_LENGTH = 64
@@ -48,7 +48,7 @@ def connect(sid: str, token, code) -> None:
     socket_server.when_connected(sid, confirm_admission, sid)
 
 
-def admissible_room(code, user: User) -> tuple[AdmissionRoom | Room, Role]:
+def admissible_room(code, user: User) -> tuple[RoomRow | Room, Role]:
     """Return the room the user may enter and their role in it, checking R31's codes in order.
 
     A room in GRACE is read again as the ORM row the grace rules act on (R42-R44, R104).
@@ -72,7 +72,7 @@ def admissible_room(code, user: User) -> tuple[AdmissionRoom | Room, Role]:
     return room, role
 
 
-def admit(sid: str, user: User, room: AdmissionRoom | Room, role: Role) -> None:
+def admit(sid: str, user: User, room: RoomRow | Room, role: Role) -> None:
     """Record the socket in its room, then bootstrap it and announce the user's first socket."""
     context = SocketContext(sid, room.id, room.code, user.id)
     socket_server.enter_room(sid, room.code)
@@ -120,7 +120,7 @@ def confirm_admission(sid: str) -> None:
         closing.close_socket(sid, reason=closing.closing_reason(state))
 
 
-def send_bootstrap(sid: str, room: AdmissionRoom | Room) -> RoomView:
+def send_bootstrap(sid: str, room: RoomRow | Room) -> RoomView:
     """Send one PLAYBACK_STATE, PRESENCE, CHAT_HISTORY, QUEUE_UPDATED, SKIP_VOTES; any READY_CHECK (R100a).
 
     The room's soft state comes in one read of the realtime store; the queue's
@@ -138,7 +138,7 @@ def send_bootstrap(sid: str, room: AdmissionRoom | Room) -> RoomView:
     return view
 
 
-def announce(event: str, room: AdmissionRoom | Room, user: User, role: Role | None,
+def announce(event: str, room: RoomRow | Room, user: User, role: Role | None,
              skip_sid: str | None = None, viewer_count: int | None = None) -> None:  # fmt: skip
     """Send USER_JOINED or USER_LEFT with the user's role and the new viewer count (R32, R33, R100a)."""
     user_payload = {**user.to_public_dict(), "role": role.value if role else "viewer"}

@@ -3,18 +3,17 @@
 from sqlalchemy import select
 
 from watchparty.auth.models import User
-from watchparty.extensions import db, realtime
+from watchparty.extensions import db
 from watchparty.roles import services as roles
 from watchparty.rooms.models import Room
 
 
-def presence_payload(room: Room, present_user_ids: list[int] | None = None) -> dict:
+def presence_payload(room: Room, present_user_ids: list[int]) -> dict:
     """Who is connected to the room, host marked, each with a role (R32, R100a).
 
-    `present_user_ids`: the ids already read from the realtime store, else read here.
+    `present_user_ids`: the ids the realtime store holds, read with the rest of the room's view.
     """
-    found = realtime.present_user_ids(room.code) if present_user_ids is None else present_user_ids
-    user_ids = sorted(found)
+    user_ids = sorted(present_user_ids)
     names = display_names(user_ids)
     cohost_ids = roles.cohost_ids(room.id)
     return {

@@ -74,36 +74,33 @@ def room_state(room_id: int) -> str | None:
 
 
 @dataclass(frozen=True)
-class AdmissionRoom:
-    """What admitting a socket reads of its room (R31, R32, R41): a row, not an ORM object."""
+class RoomRow:
+    """What a connect or a playback command reads of its room: a row, not an ORM object (the hot paths)."""
 
     id: int
     code: str
     host_id: int
     state: str
+    media: dict | None
     media_version: int
     queue_version: int
     settings: dict | None
 
 
+_ROOM_ROW = (Room.id, Room.code, Room.host_id, Room.state, Room.media, Room.media_version, Room.queue_version,
+             Room.settings)  # fmt: skip
+_MEMBER = and_(Participant.room_id == Room.id, Participant.user_id == bindparam("user"))
+
 _ADMISSION = (
     select(
-        Room.id,
-        Room.code,
-        Room.host_id,
-        Room.state,
-        Room.media_version,
-        Room.queue_version,
-        Room.settings,
-        Participant.role,
-        exists().where(Ban.room_id == Room.id, Ban.user_id == bindparam("user")),
+        *_ROOM_ROW, Participant.role, exists().where(Ban.room_id == Room.id, Ban.user_id == bindparam("user"))
     )
-    .outerjoin(Participant, and_(Participant.room_id == Room.id, Participant.user_id == bindparam("user")))
+    .outerjoin(Participant, _MEMBER)
     .where(Room.code == bindparam("code"))
 )
 
 
-def socket_admission(code: str, user_id: int) -> tuple[AdmissionRoom, Role | None, bool] | None:
+def socket_admission(code: str, user_id: int) -> tuple[RoomRow, Role | None, bool] | None:
     """The room, the user's role in it (None: not a participant) and whether they are banned.
 
     One compiled query for what a connecting socket needs checked (R31, R105); None if no room
@@ -115,48 +112,30 @@ def socket_admission(code: str, user_id: int) -> tuple[AdmissionRoom, Role | Non
     row = db.session.connection().execute(_ADMISSION, {"code": canonical, "user": user_id}).first()
     if row is None:
         return None
-    room = AdmissionRoom(*row[:-2])
-    stored, is_banned = row[-2:]
+    room = RoomRow(*row[: len(_ROOM_ROW)])
+    stored, is_banned = row[len(_ROOM_ROW) :]
     return room, roles.stored_role(room, user_id, stored), bool(is_banned)
 
 
-@dataclass(frozen=True)
-class CommandRoom:
-    """What a playback command reads of its room: no ORM object, no host row (the hot path)."""
-
-    id: int
-    code: str
-    host_id: int
-    state: str
-    media: dict | None
-    settings: dict | None
-    is_playing: bool | None  # as the stored row said when read; None: no playback row
-
-
 _COMMAND_ROOM = (
-    select(
-        Room.id,
-        Room.code,
-        Room.host_id,
-        Room.state,
-        Room.media,
-        Room.settings,
-        Playback.is_playing,
-        Participant.role,
-    )
+    select(*_ROOM_ROW, Participant.role, Playback.is_playing)
+    .outerjoin(Participant, _MEMBER)
     .outerjoin(Playback, Playback.room_id == Room.id)
-    .outerjoin(Participant, and_(Participant.room_id == Room.id, Participant.user_id == bindparam("user")))
     .where(Room.id == bindparam("room"))
 )
 
 
-def command_room(room_id: int, user_id: int) -> tuple[CommandRoom, Role | None] | None:
-    """The room and the sender's role, read afresh in one compiled query; None if the room is gone (R100)."""
+def command_room(room_id: int, user_id: int) -> tuple[RoomRow, Role | None, bool | None] | None:
+    """The room, the sender's role and whether it plays, read afresh in one compiled query (R100).
+
+    None if the room is gone; `is_playing` is None without a playback row.
+    """
     row = db.session.connection().execute(_COMMAND_ROOM, {"room": room_id, "user": user_id}).first()
     if row is None:
         return None
-    room = CommandRoom(*row[:-1])
-    return room, roles.stored_role(room, user_id, row[-1])
+    room = RoomRow(*row[: len(_ROOM_ROW)])
+    stored, is_playing = row[len(_ROOM_ROW) :]
+    return room, roles.stored_role(room, user_id, stored), is_playing
 
 
 def is_participant(room_id: int, user_id: int) -> bool:
