@@ -1,6 +1,6 @@
 """A reconnect storm: the viewers of a killed process come back on the survivor, ours against bare.
 
-    .venv/bin/python bench/storm.py [--viewers 1000] [--tabs 5] [--loadgens 4]
+    .venv/bin/python bench/storm.py [--viewers 1000] [--tabs 5] [--loadgens 4] [--profile]
 
 One real redis-server and, per server kind, two processes (ours: `python
 wsgi.py` on one SQLite file; bare: bench/bare_server.py). The host connects to
@@ -100,12 +100,13 @@ class StormRun:
     def storm(self, kind: str, servers: list) -> Storm:
         survivor = psutil.Process(servers[1].process.pid)
         cpu_before = cpu_seconds(survivor)
-        killed = time.monotonic()
-        servers[0].process.kill()
-        for gen in self.gens:
-            gen.send("rejoined", kind, self.args.timeout)
-        rows = [row for gen in self.gens for row in gen.reply(timeout=self.args.timeout + 60)]
-        elapsed = time.monotonic() - killed
+        with fanout.profiled(self.args, servers[1], f"{kind}-storm-survivor"):
+            killed = time.monotonic()
+            servers[0].process.kill()
+            for gen in self.gens:
+                gen.send("rejoined", kind, self.args.timeout)
+            rows = [row for gen in self.gens for row in gen.reply(timeout=self.args.timeout + 60)]
+            elapsed = time.monotonic() - killed
         back = [row[1] - killed for row in rows if row[1] is not None]
         return Storm(
             kind,
@@ -198,12 +199,19 @@ def parse_args(argv=None):
     parser.add_argument("--register-threads", type=int, default=8, help="concurrent registrations")
     parser.add_argument("--connect-concurrency", type=int, default=25, help="connects in flight per loadgen")
     parser.add_argument("--output", type=Path, default=BENCH / "results", help="folder for the report")
+    parser.add_argument(
+        "--profile",
+        action="store_true",
+        help="py-spy profile of the survivor during the storm into bench/results/profile-<date>/",
+    )
     return parser.parse_args(argv)
 
 
 def main(argv=None) -> int:
     args = parse_args(argv)
     when = datetime.datetime.now(datetime.UTC)
+    if args.profile:
+        args.profile_dir = args.output / f"profile-{when:%Y-%m-%d-%H%M}"
     signal.signal(signal.SIGTERM, fanout.interrupted)
     hard = resource.getrlimit(resource.RLIMIT_NOFILE)[1]
     resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))  # the load generators inherit it

@@ -6,7 +6,8 @@ import time
 import pytest
 
 from tests.support import wait_out, wait_until
-from watchparty.realtime import RealtimeUnavailable, SocketRecord, SocketRemoval, create_store
+from watchparty.realtime import RealtimeUnavailable, SocketRecord, SocketRemoval, TooManySockets, create_store
+from watchparty.realtime.base import RoomView
 from watchparty.realtime.memory_store import MemoryStore
 from watchparty.realtime.redis_store import RedisStore
 
@@ -79,6 +80,28 @@ def test_add_socket_is_idempotent(store):
     assert store.has_socket(OTHER, "s1") is False
     assert store.remove_socket("p1", "s1").was_last_of_user is True
     assert store.viewer_count(CODE) == 0
+
+
+def test_admit_socket_records_it_and_reads_the_room_view_after(store):
+    assert store.admit_socket(_record("s1", user_id=2), 0, 7) == (True, RoomView([2], None, None, 0))
+    store.cache_playback(CODE, {"version": 3})
+    store.save_ready_check(CODE, {"version": 1, "deadline": 9.5}, 30)
+    store.add_skip_vote(CODE, 7, 2, 30)
+    first, view = store.admit_socket(_record("s2", user_id=1, process="p2"), 0, 7)
+    assert first is True
+    check = {"version": 1, "deadline": 9.5}
+    assert view == RoomView([1, 2], {"version": 3}, check, 1)
+    another_tab = store.admit_socket(_record("s3", user_id=1), 0, 8)
+    assert another_tab == (False, RoomView([1, 2], {"version": 3}, check, 0))  # votes of version 8: none
+    assert sorted(store.room_sids(CODE)) == ["s1", "s2", "s3"]
+
+
+def test_admit_socket_refuses_past_the_cap_and_records_nothing(store):
+    store.admit_socket(_record("s1"), 2, 1)
+    store.admit_socket(_record("s2"), 2, 1)
+    with pytest.raises(TooManySockets):
+        store.admit_socket(_record("s3"), 2, 1)
+    assert sorted(store.room_sids(CODE)) == ["s1", "s2"]
 
 
 def test_remove_unknown_sid_returns_none(store):

@@ -1,12 +1,13 @@
 """Server-side login sessions (SPEC R170, R173): a row per login, its key in the cookie."""
 
 import secrets
+from dataclasses import dataclass
 
 from flask import current_app, session
 from flask_login import current_user, login_user, logout_user
-from sqlalchemy import delete, select
+from sqlalchemy import bindparam, delete, select
 
-from watchparty.auth.models import AuthSession, User
+from watchparty.auth.models import AuthSession, User, public_user
 from watchparty.database import utcnow
 from watchparty.extensions import db
 from watchparty.realtime import socket_server
@@ -54,15 +55,43 @@ def user_for_session_key(key: str) -> User | None:
     return _user_of(row)
 
 
-def user_for_session_id(session_id: int, user_id: int) -> User | None:
-    """The user of a live session with this id, if it belongs to user_id (socket tokens, R170)."""
-    row = db.session.get(AuthSession, session_id)
-    user = _user_of(row)
-    return user if user is not None and user.id == user_id else None
+@dataclass(frozen=True, slots=True)
+class SocketUser:
+    """Who a socket token names: what admitting a socket needs, read without the ORM."""
+
+    id: int
+    display_name: str
+    session_id: int
+
+    def to_public_dict(self) -> dict:
+        return public_user(self.id, self.display_name)
+
+
+_SESSION_USER = (
+    select(AuthSession.created_at, User.display_name)
+    .join(User, User.id == AuthSession.user_id)
+    .where(AuthSession.id == bindparam("session"), AuthSession.user_id == bindparam("user"))
+)
+
+
+def user_for_session_id(session_id: int, user_id: int) -> SocketUser | None:
+    """The user of a live session with this id, if it belongs to user_id (socket tokens, R170).
+
+    One compiled query: every socket connect asks it.
+    """
+    row = db.session.connection().execute(_SESSION_USER, {"session": session_id, "user": user_id}).first()
+    if row is None or _lapsed(row.created_at):
+        return None
+    return SocketUser(user_id, row.display_name, session_id)
+
+
+def _lapsed(created_at) -> bool:
+    """A session lives as long as its cookie would."""
+    return created_at < utcnow() - current_app.permanent_session_lifetime
 
 
 def _user_of(row: AuthSession | None) -> User | None:
-    if row is None or row.created_at < utcnow() - current_app.permanent_session_lifetime:
+    if row is None or _lapsed(row.created_at):
         return None
     user = row.user  # the session's lifetime is the cookie's own
     user.session_key, user.session_id = row.key, row.id

@@ -2,13 +2,12 @@
 
 from flask_jwt_extended import decode_token
 
-from watchparty.auth.models import User
-from watchparty.auth.sessions import SESSION_CLAIM, user_for_session_id
+from watchparty.auth.sessions import SESSION_CLAIM, SocketUser, user_for_session_id
 
 MAX_TOKEN_LENGTH = 4096
 
 
-def user_from_token(token) -> User | None:
+def user_from_token(token) -> SocketUser | None:
     """Return the user a valid access token names, while the session that minted it lives (R170)."""
     if not isinstance(token, str) or not token or len(token) > MAX_TOKEN_LENGTH:
         return None

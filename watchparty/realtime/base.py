@@ -66,6 +66,12 @@ class RealtimeStore(SyncState, ABC):
         With max_per_user > 0, raise TooManySockets instead of recording one more.
         """
 
+    def admit_socket(
+        self, record: SocketRecord, max_per_user: int, media_version: int
+    ) -> tuple[bool, RoomView]:
+        """add_socket, then room_view of its room (Redis: one script, one round trip)."""
+        return self.add_socket(record, max_per_user), self.room_view(record.room_code, media_version)
+
     def room_view(self, code: str, media_version: int) -> RoomView:
         """Presence, cached playback, ready check and skip votes, read together (Redis: one round trip)."""
         return RoomView(

@@ -6,6 +6,10 @@ binary packet that announces no attachment or points at one it never sends
 raise there, and Engine.IO logs a traceback per packet (or the socket stops
 taking events). Such packets are refused while decoding, as IgnoredPacket,
 which the server's message handler drops (socket_server.drop_ignored_packets).
+
+The server itself sends JSON only, so its packets skip python-socketio's
+search of every outgoing payload for bytes to send as attachments (a walk of
+the whole PRESENCE list on every connect).
 """
 
 from socketio import packet
@@ -23,6 +27,8 @@ class IgnoredPacket(ValueError):
 
 class ClientPacket(packet.Packet):
     """python-socketio's packet, refusing at decode time what its dispatch would choke on."""
+
+    uses_binary_events = False  # for what we send; binary packets from clients still decode
 
     def decode(self, encoded_packet):
         try:

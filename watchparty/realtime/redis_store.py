@@ -24,18 +24,34 @@ from watchparty.realtime.redis_sync_state import RedisSyncState
 _CAS_ATTEMPTS = 16
 _CHANGED = object()
 
-_ADD_SOCKET = """
+_ADD_SOCKET_FUNCTION = """
 -- KEYS: process table, room sockets, room presence
 -- ARGV: sid, "code|user_id", "process_id|user_id", user_id, most sockets per user (0: no cap)
 -- Returns 1 for the user's first socket, 0 for another, -1 when the cap refuses it.
-if redis.call("HEXISTS", KEYS[1], ARGV[1]) == 1 then return 0 end
-local cap = tonumber(ARGV[5])
-if cap > 0 and tonumber(redis.call("HGET", KEYS[3], ARGV[4]) or "0") >= cap then return -1 end
-redis.call("HSET", KEYS[1], ARGV[1], ARGV[2])
-redis.call("HSET", KEYS[2], ARGV[1], ARGV[3])
-if redis.call("HINCRBY", KEYS[3], ARGV[4], 1) == 1 then return 1 end
-return 0
+local function add_socket()
+  if redis.call("HEXISTS", KEYS[1], ARGV[1]) == 1 then return 0 end
+  local cap = tonumber(ARGV[5])
+  if cap > 0 and tonumber(redis.call("HGET", KEYS[3], ARGV[4]) or "0") >= cap then return -1 end
+  redis.call("HSET", KEYS[1], ARGV[1], ARGV[2])
+  redis.call("HSET", KEYS[2], ARGV[1], ARGV[3])
+  if redis.call("HINCRBY", KEYS[3], ARGV[4], 1) == 1 then return 1 end
+  return 0
+end
 """
+
+_ADD_SOCKET = _ADD_SOCKET_FUNCTION + "return add_socket()"
+
+_ADMIT_SOCKET = (
+    _ADD_SOCKET_FUNCTION
+    + """
+-- KEYS[4..6]: the room's cached playback, ready check, skip votes of its media version
+-- Returns {-1} when the cap refuses, else {added, present user ids, playback, check, votes}.
+local added = add_socket()
+if added == -1 then return {-1} end
+return {added, redis.call("HKEYS", KEYS[3]), redis.call("GET", KEYS[4]), redis.call("GET", KEYS[5]),
+        redis.call("SCARD", KEYS[6])}
+"""
+)
 
 _DROP_SOCKETS = """
 -- KEYS[1]: process table; KEYS[2i], KEYS[2i+1]: room sockets and presence of socket i
@@ -166,6 +182,7 @@ class RedisStore(RedisSyncState, RealtimeStore):
     def __init__(self, client: redis.Redis) -> None:
         self._client = client
         self._add_socket = client.register_script(_ADD_SOCKET)
+        self._admit_socket = client.register_script(_ADMIT_SOCKET)
         self._drop_sockets = client.register_script(_DROP_SOCKETS)
         self._claim_process = client.register_script(_CLAIM_PROCESS)
         self._forget_room = client.register_script(_FORGET_ROOM)
@@ -203,22 +220,28 @@ class RedisStore(RedisSyncState, RealtimeStore):
     @_translated
     def add_socket(self, record: SocketRecord, max_per_user: int = 0) -> bool:
         """Record a socket in its process table and its room; True for the user's first."""
-        script_keys = [
-            keys.process_sockets(record.process_id),
-            keys.room_sockets(record.room_code),
-            keys.room_presence(record.room_code),
-        ]
-        args = [
-            record.sid,
-            f"{record.room_code}|{record.user_id}",
-            f"{record.process_id}|{record.user_id}",
-            record.user_id,
-            max_per_user,
-        ]
-        added = self._add_socket(keys=script_keys, args=args)
+        added = self._add_socket(keys=_socket_keys(record), args=_socket_args(record, max_per_user))
         if added == -1:
             raise TooManySockets()
         return added == 1
+
+    @_translated
+    def admit_socket(
+        self, record: SocketRecord, max_per_user: int, media_version: int
+    ) -> tuple[bool, RoomView]:
+        """add_socket and room_view in one script: a connect's one Redis round trip before its bootstrap."""
+        code = record.room_code
+        view_keys = [
+            keys.room_playback(code),
+            keys.room_ready_check(code),
+            keys.skip_votes(code, media_version),
+        ]
+        reply = self._admit_socket(
+            keys=_socket_keys(record) + view_keys, args=_socket_args(record, max_per_user)
+        )
+        if reply[0] == -1:
+            raise TooManySockets()
+        return reply[0] == 1, _room_view(*reply[1:])
 
     @_translated
     def room_view(self, code: str, media_version: int) -> RoomView:
@@ -228,13 +251,7 @@ class RedisStore(RedisSyncState, RealtimeStore):
         pipe.get(keys.room_playback(code))
         pipe.get(keys.room_ready_check(code))
         pipe.scard(keys.skip_votes(code, media_version))
-        present, playback, check, votes = pipe.execute()
-        return RoomView(
-            sorted(int(user_id) for user_id in present),
-            None if playback is None else json.loads(playback),
-            json.loads(check) if check else None,
-            votes,
-        )
+        return _room_view(*pipe.execute())
 
     @_translated
     def remove_socket(self, process_id: str, sid: str) -> SocketRemoval | None:
@@ -431,3 +448,25 @@ class RedisStore(RedisSyncState, RealtimeStore):
             args += [sid, entry]
         done = self._forget_room(keys=[sockets_key, *tables, *doomed], args=args)
         return records if done == 1 else _CHANGED
+
+
+def _socket_keys(record: SocketRecord) -> list[str]:
+    """The add-socket script's keys: process table, room sockets, room presence."""
+    code = record.room_code
+    return [keys.process_sockets(record.process_id), keys.room_sockets(code), keys.room_presence(code)]
+
+
+def _socket_args(record: SocketRecord, max_per_user: int) -> list:
+    """The add-socket script's arguments (see _ADD_SOCKET_FUNCTION)."""
+    entry, located = f"{record.room_code}|{record.user_id}", f"{record.process_id}|{record.user_id}"
+    return [record.sid, entry, located, record.user_id, max_per_user]
+
+
+def _room_view(present, playback, check, votes) -> RoomView:
+    """A RoomView from the raw replies of the view's reads."""
+    return RoomView(
+        sorted(int(user_id) for user_id in present),
+        None if playback is None else json.loads(playback),
+        json.loads(check) if check else None,
+        votes,
+    )

@@ -3,6 +3,7 @@
 from flask import current_app
 
 from watchparty.auth.models import User
+from watchparty.auth.sessions import SocketUser
 from watchparty.auth.tokens import user_from_token
 from watchparty.chat import messaging as chat_messaging
 from watchparty.extensions import db, realtime
@@ -48,7 +49,7 @@ def connect(sid: str, token, code) -> None:
     socket_server.when_connected(sid, confirm_admission, sid)
 
 
-def admissible_room(code, user: User) -> tuple[RoomRow | Room, Role]:
+def admissible_room(code, user: SocketUser) -> tuple[RoomRow | Room, Role]:
     """Return the room the user may enter and their role in it, checking R31's codes in order.
 
     A room in GRACE is read again as the ORM row the grace rules act on (R42-R44, R104).
@@ -72,28 +73,31 @@ def admissible_room(code, user: User) -> tuple[RoomRow | Room, Role]:
     return room, role
 
 
-def admit(sid: str, user: User, room: RoomRow | Room, role: Role) -> None:
+def admit(sid: str, user: SocketUser, room: RoomRow | Room, role: Role) -> None:
     """Record the socket in its room, then bootstrap it and announce the user's first socket."""
     context = SocketContext(sid, room.id, room.code, user.id)
     socket_server.enter_room(sid, room.code)
     socket_server.enter_room(sid, socket_server.session_room(user.session_id))
     local_sockets.add(context)
-    first = record_socket(SocketRecord(sid, room.code, user.id, PROCESS_ID))
+    first, view = record_socket(SocketRecord(sid, room.code, user.id, PROCESS_ID), room.media_version)
     if room_state(room.id) in CLOSED_STATES:  # closed while we were admitting
         local_sockets.pop(sid)
         realtime.remove_socket(PROCESS_ID, sid)
         raise ConnectionRefused(ROOM_CLOSED)
     if user.id == room.host_id:
         grace.host_arrived(room)
-    view = send_bootstrap(sid, room)
+    send_bootstrap(sid, room, view)
     if first:
         announce("USER_JOINED", room, user, role, skip_sid=sid, viewer_count=len(view.present_user_ids))
 
 
-def record_socket(record: SocketRecord) -> bool:
-    """Record the socket unless its user holds MAX_SOCKETS_PER_USER in the room already (R174)."""
+def record_socket(record: SocketRecord, media_version: int) -> tuple[bool, RoomView]:
+    """Record the socket and read its room's view, unless its user holds MAX_SOCKETS_PER_USER (R174).
+
+    True for the user's first socket in the room.
+    """
     try:
-        return realtime.add_socket(record, max_per_user=int(current_app.config["MAX_SOCKETS_PER_USER"]))
+        return realtime.admit_socket(record, int(current_app.config["MAX_SOCKETS_PER_USER"]), media_version)
     except TooManySockets:
         local_sockets.pop(record.sid)  # refusing the socket makes it leave its Socket.IO rooms
         raise ConnectionRefused(TOO_MANY_CONNECTIONS) from None
@@ -120,13 +124,12 @@ def confirm_admission(sid: str) -> None:
         closing.close_socket(sid, reason=closing.closing_reason(state))
 
 
-def send_bootstrap(sid: str, room: RoomRow | Room) -> RoomView:
+def send_bootstrap(sid: str, room: RoomRow | Room, view: RoomView) -> None:
     """Send one PLAYBACK_STATE, PRESENCE, CHAT_HISTORY, QUEUE_UPDATED, SKIP_VOTES; any READY_CHECK (R100a).
 
-    The room's soft state comes in one read of the realtime store; the queue's
-    version is the one read with the room at admission.
+    The room's soft state is the view read when the socket was recorded; the
+    queue's version is the one read with the room at admission.
     """
-    view = realtime.room_view(room.code, room.media_version)
     snapshot = playback.snapshot_from(view.playback, room.code, room.id)
     broadcast.bootstrap(sid, snapshot, presence_payload(room, view.present_user_ids))
     chat_messaging.send_history(sid, room)
@@ -135,10 +138,9 @@ def send_bootstrap(sid: str, room: RoomRow | Room) -> RoomView:
     socket_server.emit_to_own_socket("SKIP_VOTES", votes, sid)
     if view.ready_check is not None:
         socket_server.emit_to_own_socket("READY_CHECK", readiness.public(view.ready_check), sid)  # R100a
-    return view
 
 
-def announce(event: str, room: RoomRow | Room, user: User, role: Role | None,
+def announce(event: str, room: RoomRow | Room, user: User | SocketUser, role: Role | None,
              skip_sid: str | None = None, viewer_count: int | None = None) -> None:  # fmt: skip
     """Send USER_JOINED or USER_LEFT with the user's role and the new viewer count (R32, R33, R100a)."""
     user_payload = {**user.to_public_dict(), "role": role.value if role else "viewer"}
