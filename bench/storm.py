@@ -204,7 +204,12 @@ def parse_args(argv=None):
         action="store_true",
         help="py-spy profile of the survivor during the storm into bench/results/profile-<date>/",
     )
-    return parser.parse_args(argv)
+    parser.add_argument(
+        "--kinds", default=",".join(fanout.KINDS), help="servers to storm: ours, bare or both"
+    )
+    args = parser.parse_args(argv)
+    args.kind_list = [kind for kind in fanout.KINDS if kind in args.kinds.split(",")]
+    return args
 
 
 def main(argv=None) -> int:
@@ -231,7 +236,7 @@ def main(argv=None) -> int:
             print(f"setup: redis on port {redis.port}; registering 1 host + {users} viewers", flush=True)
             population = create_population(env, workdir, users, [args.viewers], args.register_threads)
             run = StormRun(gens, redis, population, args)
-            for kind in fanout.KINDS:
+            for kind in args.kind_list:
                 storms[kind] = run.run(kind, env, workdir)
         finally:
             stop_all(stoppable)

@@ -15,6 +15,7 @@ from flask_socketio import SocketIO
 
 from watchparty.extensions import socketio
 from watchparty.ops import admin_ui
+from watchparty.realtime.event_sessions import SOCKETIO_PATH, CookieSessionsForPagesOnly
 from watchparty.realtime.packets import ClientPacket, IgnoredPacket
 from watchparty.realtime.queue import QUEUE_CHANNEL, PromptRedisManager, queue_manager, start_listening
 
@@ -103,7 +104,9 @@ def init_app(app: Flask) -> None:
         cors_allowed_origins=admin_ui.socket_origins(app.config),
         client_manager=manager,
         serializer=ClientPacket,
+        path=SOCKETIO_PATH,
     )
+    app.session_interface = CookieSessionsForPagesOnly()
     drop_ignored_packets(socketio.server)
 
 
