@@ -8,7 +8,7 @@ from flask_jwt_extended import decode_token
 from watchparty.auth.sessions import SESSION_CLAIM, SocketUser, user_for_session_id
 
 MAX_TOKEN_LENGTH = 4096
-VERIFIED_TOKENS_KEPT = 10_000
+VERIFIED_TOKENS_KEPT = 2_000  # a storm of reconnects fits; under a megabyte
 
 
 def user_from_token(token) -> SocketUser | None:
