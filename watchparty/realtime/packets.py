@@ -9,10 +9,13 @@ which the server's message handler drops (socket_server.drop_ignored_packets).
 
 The server itself sends JSON only, so its packets skip python-socketio's
 search of every outgoing payload for bytes to send as attachments (a walk of
-the whole PRESENCE list on every connect).
+the whole PRESENCE list on every connect), and orjson writes them
+(packet_json).
 """
 
 from socketio import packet
+
+from watchparty.realtime import packet_json
 
 # What a client may send; CONNECT_ERROR and anything unknown are the server's to send, or nobody's.
 FROM_CLIENTS = {packet.CONNECT, packet.DISCONNECT, packet.EVENT, packet.ACK, packet.BINARY_EVENT,
@@ -29,6 +32,7 @@ class ClientPacket(packet.Packet):
     """python-socketio's packet, refusing at decode time what its dispatch would choke on."""
 
     uses_binary_events = False  # for what we send; binary packets from clients still decode
+    json = packet_json
 
     def decode(self, encoded_packet):
         try:
