@@ -196,7 +196,7 @@ def run_scale(gens, redis, env, workdir: Path, population, args) -> dict[str, Sc
     viewer_auths = [{"token": t, "room": code} for t in population.viewer_tokens[:SEEK_ROOM]]
     limit = args.step_list[-1]
     scales = {}
-    for kind in fanout.KINDS:
+    for kind in args.kind_list:
         if kind == "ours":
             server = LiveServer(env, workdir / "scale-ours.log")
             server.command = limited(server.command, args.nofile)
@@ -324,8 +324,12 @@ def parse_args(argv=None):
     parser.add_argument("--register-threads", type=int, default=8, help="concurrent registrations")
     parser.add_argument("--connect-concurrency", type=int, default=25, help="connects in flight per loadgen")
     parser.add_argument("--output", type=Path, default=BENCH / "results", help="folder for the report")
+    parser.add_argument(
+        "--kinds", default=",".join(fanout.KINDS), help="servers to scale: ours, bare or both"
+    )
     args = parser.parse_args(argv)
     args.step_list = sorted({int(s) for s in args.steps.split(",") if s.strip()})
+    args.kind_list = [kind for kind in fanout.KINDS if kind in args.kinds.split(",")]
     args.client = "raw"
     # The host too: python-socketio's AsyncClient lost its connection while thousands of idle
     # sockets were being admitted on a loaded machine; the raw client answers pings the same way.

@@ -70,19 +70,30 @@ def prepare_to_serve(app: Flask) -> None:
             int(app.config["MAX_CONTENT_LENGTH"]), float(app.config["REQUEST_READ_TIMEOUT_SECONDS"])
         )
     start_background_work(app)
-    leave_startup_objects_out_of_collections()
+    tune_garbage_collection()
 
 
-def leave_startup_objects_out_of_collections() -> None:
-    """What start-up built (modules, the app, the ORM's mappings) lives as long as the process.
+#: Middle-generation collections between two full ones (CPython's default: 10). A full collection
+#: walks every object the process keeps, a second and more at 10,000 sockets, and while sockets
+#: arrive CPython's other condition for one (a quarter more long-lived objects) keeps holding.
+FULL_COLLECTION_EVERY = 100
 
-    A full cyclic collection walks every object the collector tracks; over what
-    start-up leaves it took about 150 ms, a stall that every socket of the
-    process felt (the p99 of bench/fanout.py at N=10). Frozen objects are still
-    freed by reference counting; only the cycle search skips them.
+
+def tune_garbage_collection() -> None:
+    """Leave what start-up built out of the cycle search, and make full collections rarer.
+
+    What start-up built (modules, the app, the ORM's mappings) lives as long as
+    the process, and a full collection over it took about 150 ms: a stall every
+    socket of the process felt (the p99 of bench/fanout.py at N=10). Admitting
+    10,000 sockets ran 33 full collections of up to 1.8 s (26 s in all) with
+    CPython's thresholds, and 5 (4.7 s) with a full collection at most every
+    100 middle ones (bench/capacity.py, README). Frozen objects are still freed
+    by reference counting; only the cycle search skips them.
     """
     gc.collect()
     gc.freeze()
+    young, middle, _ = gc.get_threshold()
+    gc.set_threshold(young, middle, FULL_COLLECTION_EVERY)
 
 
 #: Connections the kernel queues while the process is busy (gunicorn's default; gevent's is 128). A
