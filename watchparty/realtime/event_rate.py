@@ -13,7 +13,7 @@ from watchparty.realtime import socket_server
 LIFECYCLE_EVENTS = ("connect", "disconnect")
 
 
-@dataclass
+@dataclass(slots=True)
 class TokenBucket:
     """`rate` tokens a second, at most `burst` saved up; each event takes one."""
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 PROCESS_ID = uuid.uuid4().hex
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class SocketContext:
     """Who a connected socket is and which room it is in (one connection, one room).
 

@@ -105,9 +105,34 @@ def init_app(app: Flask) -> None:
         client_manager=manager,
         serializer=ClientPacket,
         path=SOCKETIO_PATH,
+        # Events get an empty cookie session (CookieSessionsForPagesOnly), so there is none to copy
+        # and keep per socket.
+        manage_session=False,
     )
+    socketio.sockio_mw = app.wsgi_app = OneEnvironPerSocket(app.wsgi_app)
     app.session_interface = CookieSessionsForPagesOnly()
     drop_ignored_packets(socketio.server)
+
+
+class OneEnvironPerSocket(python_socketio.WSGIApp):
+    """Flask-SocketIO's middleware (5.7), without its copy of every request's environ.
+
+    python-engineio keeps a socket's environ for as long as the socket lives,
+    and so does gevent's WSGI handler with the environ it made: the copy was a
+    second dict of some forty entries for every idle socket.
+    """
+
+    def __init__(self, flask_socketio_middleware):
+        self.flask_app = flask_socketio_middleware.flask_app
+        super().__init__(
+            flask_socketio_middleware.engineio_app,
+            flask_socketio_middleware.wsgi_app,
+            socketio_path=flask_socketio_middleware.engineio_path.strip("/"),
+        )
+
+    def __call__(self, environ, start_response):
+        environ["flask.app"] = self.flask_app  # where Flask-SocketIO finds the app of a socket's events
+        return super().__call__(environ, start_response)
 
 
 def drop_ignored_packets(server: python_socketio.Server) -> None:
