@@ -73,7 +73,7 @@ class RealtimeStore(SyncState, ABC):
         return self.add_socket(record, max_per_user), self.room_view(record.room_code, media_version)
 
     def room_view(self, code: str, media_version: int) -> RoomView:
-        """Presence, cached playback, ready check and skip votes, read together (Redis: one round trip)."""
+        """Presence, cached playback, ready check and skip votes: what a connecting socket is told."""
         return RoomView(
             self.present_user_ids(code),
             self.cached_playback(code),

@@ -244,16 +244,6 @@ class RedisStore(RedisSyncState, RealtimeStore):
         return reply[0] == 1, _room_view(*reply[1:])
 
     @_translated
-    def room_view(self, code: str, media_version: int) -> RoomView:
-        """Presence, cached playback, ready check and skip votes in one pipeline."""
-        pipe = self._client.pipeline(transaction=False)
-        pipe.hkeys(keys.room_presence(code))
-        pipe.get(keys.room_playback(code))
-        pipe.get(keys.room_ready_check(code))
-        pipe.scard(keys.skip_votes(code, media_version))
-        return _room_view(*pipe.execute())
-
-    @_translated
     def remove_socket(self, process_id: str, sid: str) -> SocketRemoval | None:
         """Forget a socket; None when its process table does not hold it."""
         return self._until_settled(self._remove_socket_once, process_id, sid)
