@@ -1,6 +1,8 @@
-"""Socket tokens: each signature is checked once per process, expiry on every use (R16, R30).
+"""What a socket's events carry and check (R16, R30).
 
-And Socket.IO events never open the cookie session they do not use.
+A token's signature is checked once per process, its expiry on every use;
+Socket.IO events never open the cookie session they do not use; a socket keeps
+one WSGI environ, not a copy of it.
 """
 
 import datetime
@@ -8,10 +10,12 @@ import datetime
 import pytest
 from flask import session
 from flask_jwt_extended import create_access_token
+from werkzeug.test import EnvironBuilder
 
 from tests.support import TEST_JWT_SECRET_KEY
 from watchparty import create_app
 from watchparty.auth import tokens
+from watchparty.extensions import socketio
 
 
 def _token(app, seconds: float = 300) -> str:
@@ -81,3 +85,13 @@ def test_socket_events_do_not_open_the_cookie_session(app, path, opened):
     headers = {"Cookie": f"{app.config['SESSION_COOKIE_NAME']}={cookie}"}
     with app.test_request_context(path, headers=headers):
         assert dict(session) == opened
+
+
+def test_requests_keep_their_own_environ_no_copy(app):
+    """python-engineio keeps a socket's environ as long as gevent's handler keeps its own: one dict."""
+    environ = EnvironBuilder(path="/api/health/").get_environ()
+    statuses = []
+    body = socketio.sockio_mw(environ, lambda status, headers: statuses.append(status))
+    b"".join(body)
+    assert statuses == ["200 OK"]
+    assert environ["flask.app"] is app
