@@ -2,6 +2,7 @@
 
 import inspect
 import os
+import random
 import re
 import shutil
 import signal
@@ -27,11 +28,23 @@ TEST_JWT_SECRET_KEY = "test-jwt-secret-key-not-for-production-000"
 QUIET_SECONDS = 0.5
 
 
+#: Below Linux's ephemeral range (32768-60999), where the kernel picks the source ports of the
+#: tests' own client connections: a port the kernel handed out as free could become one of them
+#: before the server meant for it bound it (suspected when a sentinel and nginx failed to start
+#: in the same CI run).
+SERVER_PORTS = range(20_000, 32_000)
+
+
 def free_port() -> int:
-    """Return a TCP port that is free on 127.0.0.1 right now."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+    """Return a TCP port that is free on 127.0.0.1 right now, outside the ephemeral range."""
+    for port in random.sample(SERVER_PORTS, 50):
+        with socket.socket() as sock:
+            try:
+                sock.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+    raise RuntimeError(f"no free port in {SERVER_PORTS}")
 
 
 def described(message) -> str:
