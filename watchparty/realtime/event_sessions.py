@@ -9,13 +9,14 @@ socket handler reads.
 
 from flask.sessions import SecureCookieSessionInterface
 
-SOCKETIO_PATH = "socket.io"
-
 
 class CookieSessionsForPagesOnly(SecureCookieSessionInterface):
     """Flask's signed-cookie sessions, except that a Socket.IO event gets an empty one, never saved."""
 
+    def __init__(self, socketio_path: str) -> None:
+        self.socket_prefix = f"/{socketio_path.strip('/')}/"
+
     def open_session(self, app, request):
-        if request.environ.get("PATH_INFO", "").startswith(f"/{SOCKETIO_PATH}/"):
+        if request.environ.get("PATH_INFO", "").startswith(self.socket_prefix):
             return self.session_class()
         return super().open_session(app, request)

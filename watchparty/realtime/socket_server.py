@@ -15,11 +15,12 @@ from flask_socketio import SocketIO
 
 from watchparty.extensions import socketio
 from watchparty.ops import admin_ui
-from watchparty.realtime.event_sessions import SOCKETIO_PATH, CookieSessionsForPagesOnly
+from watchparty.realtime.event_sessions import CookieSessionsForPagesOnly
 from watchparty.realtime.packets import ClientPacket, IgnoredPacket
 from watchparty.realtime.queue import QUEUE_CHANNEL, PromptRedisManager, queue_manager, start_listening
 
 NAMESPACE = "/room"
+SOCKETIO_PATH = "socket.io"
 
 _external: SocketIO | None = None
 _emit_counter = None  # R181's emits counter, for emits delivered without server.emit
@@ -110,7 +111,7 @@ def init_app(app: Flask) -> None:
         manage_session=False,
     )
     socketio.sockio_mw = app.wsgi_app = OneEnvironPerSocket(app.wsgi_app)
-    app.session_interface = CookieSessionsForPagesOnly()
+    app.session_interface = CookieSessionsForPagesOnly(SOCKETIO_PATH)
     drop_ignored_packets(socketio.server)
 
 
