@@ -7,6 +7,8 @@ import os
 import secrets
 from pathlib import Path
 
+from watchparty.database import engine_options
+
 log = logging.getLogger(__name__)
 
 ENV_PREFIX = "WATCHPARTY_"
@@ -108,5 +110,6 @@ def finalize(config: dict, instance_path: str) -> None:
         config["SQLALCHEMY_DATABASE_URI"] = config.get("DATABASE_URL") or (
             "sqlite:///" + os.path.join(instance_path, "watchparty.sqlite3")
         )
+    config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", engine_options(config["SQLALCHEMY_DATABASE_URI"]))
     config["JWT_TOKEN_LOCATION"] = ["headers"]
     config["PORT"] = int(config["PORT"])

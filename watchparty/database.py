@@ -3,10 +3,14 @@
 from datetime import UTC, datetime
 
 from sqlalchemy import event
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.types import DateTime, TypeDecorator
 
 SQLITE_BUSY_TIMEOUT_MS = 5000
+# As many SQLite connections as SQLAlchemy's default pool hands out at once (5 + 10),
+# all kept: the default closes every one past the fifth when it is returned, so a
+# burst of connects opened and configured a new connection per admission.
+SQLITE_FILE_POOL = {"pool_size": 15, "max_overflow": 0}
 
 
 def utcnow() -> datetime:
@@ -29,6 +33,15 @@ class UTCDateTime(TypeDecorator):
         if value is None:
             return None
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def engine_options(uri: str) -> dict:
+    """SQLAlchemy engine options for a database URI: a kept pool for an SQLite file."""
+    url = make_url(uri)
+    in_memory = url.database in (None, "", ":memory:") or url.query.get("mode") == "memory"
+    if url.get_backend_name() == "sqlite" and not in_memory:
+        return dict(SQLITE_FILE_POOL)
+    return {}
 
 
 def configure_engine_events(engine: Engine) -> None:
