@@ -6,6 +6,7 @@ one WSGI environ, not a copy of it.
 """
 
 import datetime
+import inspect
 
 import pytest
 from flask import session
@@ -16,6 +17,7 @@ from tests.support import TEST_JWT_SECRET_KEY
 from watchparty import create_app
 from watchparty.auth import tokens
 from watchparty.extensions import socketio
+from watchparty.ops import draining
 
 
 def _token(app, seconds: float = 300) -> str:
@@ -95,3 +97,23 @@ def test_requests_keep_their_own_environ_no_copy(app):
     b"".join(body)
     assert statuses == ["200 OK"]
     assert environ["flask.app"] is app
+
+
+def test_the_wsgi_layers_under_flask_are_plain_python_calls(app):
+    """Each callable object a socket's request passes through costs a C frame, kept by every idle greenlet.
+
+    Flask's own call is one (bare python-socketio has the same one); the draining
+    wrapper and the Socket.IO middleware below it are a function and a bound method.
+    """
+    outer = app.wsgi_app
+    assert inspect.isfunction(outer) and outer.__name__ == "refuse_or_serve"
+    inner = inspect.getclosurevars(outer).nonlocals["wsgi_app"]
+    assert inspect.ismethod(inner) and inner.__self__ is socketio.sockio_mw
+
+
+def test_a_draining_process_refuses_handshakes_and_serves_the_rest(app, monkeypatch):
+    monkeypatch.setattr(draining, "is_draining", lambda: True)
+    client = app.test_client()
+    refused = client.get("/socket.io/?EIO=4&transport=polling")
+    assert refused.status_code == 503 and refused.headers["Retry-After"] == "1"
+    assert client.get("/api/health/").status_code == 200

@@ -12,4 +12,4 @@ def init_app(app) -> None:
     logs.init_app(app)
     socket_server.count_emits(metrics.EMITS)
     admin_ui.init_app(app)
-    app.wsgi_app = draining.RefuseNewSocketsWhileDraining(app.wsgi_app)
+    app.wsgi_app = draining.refuse_new_sockets_while_draining(app.wsgi_app)

@@ -25,17 +25,21 @@ def drain(app) -> None:
     socket_server.drop_every_transport()
 
 
-class RefuseNewSocketsWhileDraining:
-    """WSGI wrapper: while draining, new Engine.IO handshakes get 503 (a proxy then tries another)."""
+def refuse_new_sockets_while_draining(wsgi_app):
+    """WSGI wrapper: while draining, new Engine.IO handshakes get 503 (a proxy then tries another).
 
-    def __init__(self, wsgi_app):
-        self.wsgi_app = wsgi_app
+    A function, not a callable object: Python calls a function without a C
+    stack frame of its own, and every idle socket's greenlet keeps a copy of
+    its C stack (see realtime/socket_server.py).
+    """
 
-    def __call__(self, environ, start_response):
+    def refuse_or_serve(environ, start_response):
         if is_draining() and is_handshake(environ):
             start_response("503 Service Unavailable", [("Content-Type", "text/plain"), ("Retry-After", "1")])
             return [b"draining"]
-        return self.wsgi_app(environ, start_response)
+        return wsgi_app(environ, start_response)
+
+    return refuse_or_serve
 
 
 def is_handshake(environ) -> bool:
