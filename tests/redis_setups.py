@@ -41,6 +41,15 @@ class SentinelSet:
         return f"redis+sentinel://{hosts}/0/{SERVICE}"
 
     def start(self) -> "SentinelSet":
+        """Start every part, or stop the parts already running and raise: a failed start leaks nothing."""
+        try:
+            self._start_parts()
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def _start_parts(self) -> None:
         self.primary.start()
         self.replica.start()
         binary = shutil.which("redis-sentinel")
@@ -52,14 +61,24 @@ class SentinelSet:
             self.sentinels.append(
                 subprocess.Popen([binary, str(config)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
             )
-        wait_until(self._watching, timeout=30, message="three sentinels that see the replica and each other")
-        return self
+        wait_until(self._watching, timeout=30, message=self._not_watching)
+
+    def _not_watching(self) -> str:
+        """Why the sentinels are not ready: which exited, and the end of each one's log."""
+        lines = ["three sentinels that see the replica and each other"]
+        for port, process in zip(self.sentinel_ports, self.sentinels, strict=False):
+            log = self._dir(f"sentinel-{port}") / "sentinel.log"
+            tail = log.read_text(errors="replace").splitlines()[-5:] if log.exists() else []
+            state = "running" if process.poll() is None else f"exited with {process.returncode}"
+            lines.append(f"sentinel on {port}: {state}; log: {' | '.join(tail)}")
+        return "\n".join(lines)
 
     def _sentinel_config(self, port: int) -> str:
         return "\n".join(
             [
                 f"port {port}",
                 "bind 127.0.0.1",
+                f"logfile {self._dir(f'sentinel-{port}') / 'sentinel.log'}",
                 f"dir {self.workdir}",
                 f"sentinel monitor {SERVICE} 127.0.0.1 {self.primary.port} 2",
                 f"sentinel down-after-milliseconds {SERVICE} 1000",
@@ -108,8 +127,10 @@ class SentinelSet:
 
     def stop(self) -> None:
         for process in self.sentinels:
-            process.kill()
-            process.wait(timeout=5)
+            if process.poll() is None:
+                process.kill()
+                process.wait(timeout=5)
+        self.sentinels.clear()
         self.replica.stop()
         self.primary.stop()
 
