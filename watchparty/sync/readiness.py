@@ -85,7 +85,8 @@ def announce_playback(code: str, snapshot) -> None:
     Cached before it is sent, so a socket admitted meanwhile bootstraps with it or
     receives it; the closed-room check and the ready check wait until it is sent.
     With the Redis queue the PLAYBACK_STATE is published by the script that caches
-    it (one round trip), then delivered to this process's own sockets.
+    it (one round trip), then delivered to this process's own sockets, which are
+    written to before anything else happens here.
     """
     queued = broadcast.queued_playback(code, snapshot) if realtime.is_shared else None
     publish = None if queued is None else (queued.channel, queued.encoded)
@@ -94,6 +95,9 @@ def announce_playback(code: str, snapshot) -> None:
         broadcast.playback_changed(code, snapshot)
     else:
         socket_server.deliver_locally(queued)
+    # This process's socket writers now hold the frames: let them send before the SQL
+    # read below, which blocks the whole process under gevent.
+    socket_server.sleep(0)
     if cached:
         playback.take_back_if_closed(code)
     cancel_older(code, snapshot.version, check)
