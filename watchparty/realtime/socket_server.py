@@ -112,8 +112,8 @@ def init_app(app: Flask) -> None:
     )
     socketio.sockio_mw = OneEnvironPerSocket(app.wsgi_app)
     # Its bound method, not the object: calling an object costs a C stack frame, which the
-    # greenlet of every idle socket keeps a copy of (about 0.8 KiB for this one and the
-    # draining wrapper's, measured: README, Performance).
+    # greenlet of every idle socket keeps a copy of (with the draining wrapper's, about
+    # 1.6 KiB per idle socket: README, Performance).
     app.wsgi_app = socketio.sockio_mw.__call__
     app.session_interface = CookieSessionsForPagesOnly(SOCKETIO_PATH)
     drop_ignored_packets(socketio.server)

@@ -85,8 +85,8 @@ def announce_playback(code: str, snapshot) -> None:
     Cached before it is sent, so a socket admitted meanwhile bootstraps with it or
     receives it; the closed-room check and the ready check wait until it is sent.
     With the Redis queue the PLAYBACK_STATE is published by the script that caches
-    it (one round trip), then delivered to this process's own sockets, which are
-    written to before anything else happens here.
+    it (one round trip), then delivered to this process's own sockets, whose
+    writers send it before the checks that follow.
     """
     queued = broadcast.queued_playback(code, snapshot) if realtime.is_shared else None
     publish = None if queued is None else (queued.channel, queued.encoded)
